@@ -1,0 +1,303 @@
+"""AllocationBlock: one IPAM block (`/calico/ipam/v2/assignment/ipvN/block/<net>-<len>`), pure.
+
+Layout (libcalico-go `model.AllocationBlock`, JSON field order as Go marshals it)::
+
+    cidr                         the block's network, e.g. "10.244.42.64/26"
+    affinity                     "host:<node>" or null (no owner: borrow-only)
+    allocations[ordinal]         index into attributes, null = free   (len = block size)
+    unallocated                  free ordinals, FIFO: allocate from the head, release to the tail
+    attributes[i]                {"handle_id": ..., "secondary": {...}}, de-duplicated
+    sequenceNumber               +1 before every write of the block
+    sequenceNumberForAllocation  {"<ordinal>": block sequence number when it was allocated}
+    deleted                      soft-delete marker (Kubernetes backend; always false in etcd)
+
+Every operation returns a new block; nothing here is ever mutated in place.
+"""
+from __future__ import annotations
+
+import ipaddress
+import json
+from dataclasses import dataclass, field, replace
+from typing import Iterable, Mapping
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class BlockError(ValueError):
+    """An impossible request against a block (address outside it, already allocated, malformed JSON)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationAttribute:
+    """The owner of one or more allocations: a handle id plus secondary attributes (node, pod, type...)."""
+
+    handle_id: str | None
+    secondary: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def of(cls, handle_id: str | None, secondary: Mapping[str, str] | None = None) -> "AllocationAttribute":
+        return cls(handle_id, tuple(sorted((secondary or {}).items())))
+
+    @property
+    def attrs(self) -> dict[str, str]:
+        return dict(self.secondary)
+
+    def to_json(self) -> dict:
+        return {"handle_id": self.handle_id, "secondary": dict(self.secondary) if self.secondary else None}
+
+    @classmethod
+    def from_json(cls, data: Mapping) -> "AllocationAttribute":
+        return cls.of(data.get("handle_id"), data.get("secondary") or {})
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """The result of an in-memory assignment: the new block and the addresses it handed out."""
+
+    block: "AllocationBlock"
+    addresses: tuple[IPAddress, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """The result of an in-memory release: the new block, what was freed (per handle) and what was not allocated."""
+
+    block: "AllocationBlock"
+    released: tuple[IPAddress, ...]
+    unallocated: tuple[IPAddress, ...]
+    handle_counts: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class AllocationBlock:
+    """An immutable allocation block; see the module docstring for the layout."""
+
+    cidr: IPNetwork
+    affinity: str | None
+    allocations: tuple[int | None, ...]
+    unallocated: tuple[int, ...]
+    attributes: tuple[AllocationAttribute, ...]
+    sequence_number: int
+    sequence_number_for_allocation: tuple[tuple[int, int], ...] = ()
+    deleted: bool = False
+    host_affinity: str | None = field(default=None, compare=False)
+
+    # --- construction and serialisation -------------------------------------------------------
+    @classmethod
+    def new(cls, cidr: IPNetwork, affinity: str | None, sequence_number: int) -> "AllocationBlock":
+        """A fresh, empty block: every ordinal free in ascending order (network and last address included)."""
+        size = cidr.num_addresses
+        return cls(cidr, affinity, (None,) * size, tuple(range(size)), (), sequence_number)
+
+    @classmethod
+    def from_json(cls, raw: bytes | str | Mapping) -> "AllocationBlock":
+        """Parse Calico's stored JSON (the `hostAffinity` legacy field becomes `host:<name>`)."""
+        try:
+            data = json.loads(raw) if isinstance(raw, (bytes, str)) else raw
+            cidr = ipaddress.ip_network(data["cidr"], strict=False)
+            affinity = data.get("affinity")
+            host_affinity = data.get("hostAffinity")
+            if affinity is None and host_affinity:
+                affinity = f"host:{host_affinity}"
+            allocations = tuple(data.get("allocations") or (None,) * cidr.num_addresses)
+            seq_map = data.get("sequenceNumberForAllocation") or {}
+            return cls(
+                cidr=cidr,
+                affinity=affinity,
+                allocations=allocations,
+                unallocated=tuple(data.get("unallocated") or ()),
+                attributes=tuple(AllocationAttribute.from_json(a) for a in data.get("attributes") or ()),
+                sequence_number=int(data.get("sequenceNumber") or 0),
+                sequence_number_for_allocation=tuple(sorted((int(k), int(v)) for k, v in seq_map.items())),
+                deleted=bool(data.get("deleted", False)),
+                host_affinity=host_affinity,
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BlockError(f"malformed allocation block: {exc}") from None
+
+    def to_json(self) -> dict:
+        data = {
+            "cidr": str(self.cidr),
+            "affinity": self.affinity,
+            "allocations": list(self.allocations),
+            "unallocated": list(self.unallocated),
+            "attributes": [a.to_json() for a in self.attributes],
+            "sequenceNumber": self.sequence_number,
+            "sequenceNumberForAllocation": {str(k): v for k, v in sorted(self.sequence_number_for_allocation, key=lambda kv: str(kv[0]))},
+            "deleted": self.deleted,
+        }
+        if self.host_affinity is not None:
+            data["hostAffinity"] = self.host_affinity
+        return data
+
+    def to_bytes(self) -> bytes:
+        return json.dumps(self.to_json(), separators=(",", ":")).encode()
+
+    # --- queries -------------------------------------------------------------------------------
+    @property
+    def size(self) -> int:
+        return len(self.allocations)
+
+    @property
+    def host(self) -> str:
+        """The node this block is affine to ('' if none or not a host affinity)."""
+        if self.affinity and self.affinity.startswith("host:"):
+            return self.affinity[5:]
+        return ""
+
+    @property
+    def in_use(self) -> int:
+        return self.size - len(self.unallocated)
+
+    @property
+    def is_empty(self) -> bool:
+        return len(self.unallocated) == self.size
+
+    def ordinal_of(self, address: IPAddress) -> int:
+        ordinal = int(address) - int(self.cidr.network_address)
+        if address.version != self.cidr.version or not 0 <= ordinal < self.size:
+            raise BlockError(f"IP {address} not in block {self.cidr}")
+        return ordinal
+
+    def address_of(self, ordinal: int) -> IPAddress:
+        return self.cidr.network_address + ordinal
+
+    def attribute_of(self, address: IPAddress) -> AllocationAttribute | None:
+        index = self.allocations[self.ordinal_of(address)]
+        return None if index is None else self.attributes[index]
+
+    def allocated(self) -> Iterable[tuple[IPAddress, AllocationAttribute]]:
+        """Every allocated address with its owner, in ordinal order."""
+        for ordinal, index in enumerate(self.allocations):
+            if index is not None:
+                yield self.address_of(ordinal), self.attributes[index]
+
+    def addresses_of_handle(self, handle_id: str) -> tuple[IPAddress, ...]:
+        return tuple(ip for ip, attr in self.allocated() if attr.handle_id == handle_id)
+
+    def sequence_of(self, ordinal: int) -> int | None:
+        return dict(self.sequence_number_for_allocation).get(ordinal)
+
+    def free_ordinals(self, reserved: frozenset[int] = frozenset()) -> list[int]:
+        return [o for o in self.unallocated if o not in reserved]
+
+    # --- pure updates --------------------------------------------------------------------------
+    def for_write(self) -> "AllocationBlock":
+        """The block as it must be persisted: sequence number bumped, as libcalico-go does before every write."""
+        return replace(self, sequence_number=self.sequence_number + 1)
+
+    def with_affinity(self, affinity: str | None) -> "AllocationBlock":
+        return replace(self, affinity=affinity, host_affinity=None)
+
+    def assign(
+        self,
+        count: int,
+        handle_id: str | None,
+        attrs: Mapping[str, str] | None = None,
+        reserved: frozenset[int] = frozenset(),
+    ) -> Assignment:
+        """Allocate up to ``count`` addresses from the head of the free list, skipping reserved ordinals."""
+        if count < 0:
+            raise ValueError("count must be >= 0")
+        chosen: list[int] = []
+        for ordinal in self.unallocated:
+            if len(chosen) == count:
+                break
+            if ordinal not in reserved:
+                chosen.append(ordinal)
+        if not chosen:
+            return Assignment(self, ())
+        return Assignment(self._allocate(chosen, AllocationAttribute.of(handle_id, attrs)),
+                          tuple(self.address_of(o) for o in chosen))
+
+    def assign_address(self, address: IPAddress, handle_id: str | None,
+                       attrs: Mapping[str, str] | None = None) -> "AllocationBlock":
+        """Allocate one specific address; BlockError if it is already allocated."""
+        ordinal = self.ordinal_of(address)
+        if self.allocations[ordinal] is not None:
+            raise BlockError(f"Address already assigned in block: {address}")
+        return self._allocate([ordinal], AllocationAttribute.of(handle_id, attrs))
+
+    def _allocate(self, ordinals: list[int], attribute: AllocationAttribute) -> "AllocationBlock":
+        attributes = list(self.attributes)
+        try:
+            index = attributes.index(attribute)
+        except ValueError:
+            index = len(attributes)
+            attributes.append(attribute)
+        allocations = list(self.allocations)
+        taken = set(ordinals)
+        for ordinal in ordinals:
+            allocations[ordinal] = index
+        seq = dict(self.sequence_number_for_allocation)
+        for ordinal in ordinals:
+            seq[ordinal] = self.sequence_number
+        return replace(
+            self,
+            allocations=tuple(allocations),
+            unallocated=tuple(o for o in self.unallocated if o not in taken),
+            attributes=tuple(attributes),
+            sequence_number_for_allocation=tuple(sorted(seq.items())),
+        )
+
+    def release(
+        self,
+        addresses: Iterable[IPAddress],
+        handle_id: str | None = None,
+        sequence_numbers: Mapping[IPAddress, int] | None = None,
+    ) -> Release:
+        """Free addresses (appended to the tail of the free list); unreferenced attributes are compacted.
+
+        With ``handle_id`` only addresses owned by that handle are released; with ``sequence_numbers``
+        an address whose allocation sequence number differs is kept (it was re-allocated since).
+        Addresses that are not allocated are reported in ``unallocated``, not treated as errors.
+        """
+        allocations = list(self.allocations)
+        seq = dict(self.sequence_number_for_allocation)
+        freed: list[int] = []
+        released: list[IPAddress] = []
+        not_allocated: list[IPAddress] = []
+        counts: dict[str, int] = {}
+        for address in addresses:
+            ordinal = self.ordinal_of(address)
+            index = allocations[ordinal]
+            if index is None:
+                not_allocated.append(address)
+                continue
+            attribute = self.attributes[index]
+            if handle_id is not None and attribute.handle_id != handle_id:
+                continue
+            if sequence_numbers and address in sequence_numbers and seq.get(ordinal) != sequence_numbers[address]:
+                continue
+            allocations[ordinal] = None
+            seq.pop(ordinal, None)
+            freed.append(ordinal)
+            released.append(address)
+            if attribute.handle_id is not None:
+                counts[attribute.handle_id] = counts.get(attribute.handle_id, 0) + 1
+        if not freed:
+            return Release(self, (), tuple(not_allocated), ())
+        attributes, allocations = _compact(self.attributes, allocations)
+        block = replace(
+            self,
+            allocations=tuple(allocations),
+            unallocated=self.unallocated + tuple(freed),
+            attributes=attributes,
+            sequence_number_for_allocation=tuple(sorted(seq.items())),
+        )
+        return Release(block, tuple(released), tuple(not_allocated), tuple(sorted(counts.items())))
+
+    def release_handle(self, handle_id: str) -> Release:
+        """Free every address owned by ``handle_id``."""
+        return self.release(self.addresses_of_handle(handle_id), handle_id=handle_id)
+
+
+def _compact(attributes: tuple[AllocationAttribute, ...], allocations: list[int | None]):
+    """Drop attributes no allocation refers to and renumber the allocations' indexes."""
+    used = sorted({i for i in allocations if i is not None})
+    if len(used) == len(attributes):
+        return attributes, allocations
+    renumber = {old: new for new, old in enumerate(used)}
+    return (tuple(attributes[i] for i in used),
+            [None if i is None else renumber[i] for i in allocations])
