@@ -1,0 +1,784 @@
+"""etcd v3 through its HTTP/JSON gateway, with the standard library only.
+
+Two layers in one module (the only place that knows how to talk to etcd):
+
+- ``EtcdClient`` — a small synchronous client whose surface mirrors the familiar ``etcd3`` package
+  (``get``, ``get_prefix``, ``put``, ``delete``, ``transaction`` with ``client.transactions.mod(key) == rev``
+  style compares, ``watch_prefix``, ``lease``, ``authenticate``). It speaks ``/v3/kv/*``, ``/v3/watch``,
+  ``/v3/lease/*`` and ``/v3/auth/authenticate`` over a keep-alive ``http.client`` connection.
+- ``EtcdBackend`` — the datastore Backend protocol (datastore/backend/base.py) on top of it, with every
+  conditional write a single transaction comparing ``create_revision`` / ``mod_revision``.
+
+Gateway facts handled here: keys and values are base64; 64-bit integers arrive as JSON strings; proto3
+JSON omits false/zero fields (a failed txn has no ``succeeded``, a PUT event has no ``type``); a watch is a
+chunked stream of ``{"result": {...}}`` objects on its own connection; large ranges are paged with
+``limit`` at a pinned ``revision``; an expired auth token is refreshed once and the request retried.
+``ssl`` is imported only when TLS is configured, to keep the CLI's cold start short.
+"""
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import socket
+import threading
+import urllib.parse
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Sequence
+
+from datastore.backend.base import EventType, KeyValue, WatchEvent
+from datastore.errors import AlreadyExists, Conflict, DatastoreError, NotFound, Unavailable
+
+DEFAULT_PAGE_SIZE = 1000
+_UNAUTHENTICATED = 16
+
+
+class EtcdError(DatastoreError):
+    """etcd answered with an error (``code`` is the gRPC status code)."""
+
+    def __init__(self, message: str, code: int = 0):
+        self.code = code
+        super().__init__(message)
+
+
+class WatchCompacted(DatastoreError):
+    """A watch asked for revisions that the store has already compacted away."""
+
+    def __init__(self, compact_revision: int):
+        self.compact_revision = compact_revision
+        super().__init__(f"required revision has been compacted (compact revision {compact_revision})")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Wire helpers
+
+
+def _b64(data: bytes | str) -> str:
+    if isinstance(data, str):
+        data = data.encode()
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unb64(text: str | None) -> bytes:
+    return base64.b64decode(text) if text else b""
+
+
+def prefix_range_end(prefix: bytes | str) -> bytes:
+    """The exclusive end of the key range holding every key that starts with ``prefix``."""
+    raw = prefix.encode() if isinstance(prefix, str) else prefix
+    stripped = raw.rstrip(b"\xff")
+    if not stripped:
+        return b"\0"
+    return stripped[:-1] + bytes([stripped[-1] + 1])
+
+
+@dataclass(frozen=True, slots=True)
+class KVMetadata:
+    """A key's metadata as etcd reports it (the value travels separately, as in ``etcd3``)."""
+
+    key: bytes
+    create_revision: int
+    mod_revision: int
+    version: int
+    lease_id: int
+
+    @classmethod
+    def from_json(cls, kv: dict[str, Any]) -> "KVMetadata":
+        return cls(
+            key=_unb64(kv.get("key")),
+            create_revision=int(kv.get("create_revision", 0)),
+            mod_revision=int(kv.get("mod_revision", 0)),
+            version=int(kv.get("version", 0)),
+            lease_id=int(kv.get("lease", 0)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RangeResult:
+    """One ``/v3/kv/range`` reply: (value, metadata) pairs, the store revision, whether more follow."""
+
+    kvs: list[tuple[bytes, KVMetadata]]
+    revision: int
+    more: bool
+    count: int
+
+
+def _kv_pairs(items: list[dict[str, Any]] | None) -> list[tuple[bytes, KVMetadata]]:
+    return [(_unb64(kv.get("value")), KVMetadata.from_json(kv)) for kv in items or ()]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Transactions: compares and operations, built like etcd3's ``client.transactions``
+
+
+@dataclass(frozen=True, slots=True)
+class Compare:
+    """One txn compare: ``target`` (VERSION/CREATE/MOD/VALUE/LEASE) ``result`` (EQUAL/...) ``operand``."""
+
+    key: bytes
+    target: str
+    result: str
+    operand: Any
+
+    def to_json(self) -> dict[str, Any]:
+        field_name = {"VERSION": "version", "CREATE": "create_revision", "MOD": "mod_revision",
+                      "VALUE": "value", "LEASE": "lease"}[self.target]
+        operand = _b64(self.operand) if self.target == "VALUE" else str(int(self.operand))
+        return {"key": _b64(self.key), "target": self.target, "result": self.result, field_name: operand}
+
+
+@dataclass(frozen=True, slots=True)
+class _CompareTarget:
+    key: bytes
+    target: str
+
+    def __eq__(self, other: object) -> Compare:  # type: ignore[override]
+        return Compare(self.key, self.target, "EQUAL", other)
+
+    def __ne__(self, other: object) -> Compare:  # type: ignore[override]
+        return Compare(self.key, self.target, "NOT_EQUAL", other)
+
+    def __lt__(self, other: object) -> Compare:
+        return Compare(self.key, self.target, "LESS", other)
+
+    def __gt__(self, other: object) -> Compare:
+        return Compare(self.key, self.target, "GREATER", other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+@dataclass(frozen=True, slots=True)
+class TxnOp:
+    """One txn operation (``request_put`` / ``request_range`` / ``request_delete_range``)."""
+
+    kind: str
+    body: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {self.kind: self.body}
+
+
+def _key_bytes(key: bytes | str) -> bytes:
+    return key.encode() if isinstance(key, str) else key
+
+
+class Transactions:
+    """Builders for txn compares and operations: ``client.transactions.mod(k) == 5``, ``.put(k, v)``."""
+
+    @staticmethod
+    def version(key: bytes | str) -> _CompareTarget:
+        return _CompareTarget(_key_bytes(key), "VERSION")
+
+    @staticmethod
+    def create(key: bytes | str) -> _CompareTarget:
+        return _CompareTarget(_key_bytes(key), "CREATE")
+
+    @staticmethod
+    def mod(key: bytes | str) -> _CompareTarget:
+        return _CompareTarget(_key_bytes(key), "MOD")
+
+    @staticmethod
+    def value(key: bytes | str) -> _CompareTarget:
+        return _CompareTarget(_key_bytes(key), "VALUE")
+
+    @staticmethod
+    def put(key: bytes | str, value: bytes | str, lease: int = 0, prev_kv: bool = False) -> TxnOp:
+        body: dict[str, Any] = {"key": _b64(key), "value": _b64(value)}
+        if lease:
+            body["lease"] = str(lease)
+        if prev_kv:
+            body["prev_kv"] = True
+        return TxnOp("request_put", body)
+
+    @staticmethod
+    def get(key: bytes | str) -> TxnOp:
+        return TxnOp("request_range", {"key": _b64(key)})
+
+    @staticmethod
+    def delete(key: bytes | str, prev_kv: bool = False) -> TxnOp:
+        body: dict[str, Any] = {"key": _b64(key)}
+        if prev_kv:
+            body["prev_kv"] = True
+        return TxnOp("request_delete_range", body)
+
+
+@dataclass(frozen=True, slots=True)
+class TxnResult:
+    """A transaction's outcome: which branch ran, one entry per op, and the store revision after it.
+
+    Entries: range → list of (value, KVMetadata); put → prev (value, KVMetadata) or None;
+    delete → list of deleted (value, KVMetadata) (when prev_kv was asked) — see ``deleted`` counts.
+    """
+
+    succeeded: bool
+    responses: list[Any]
+    revision: int
+
+
+def _txn_response(item: dict[str, Any]) -> Any:
+    if "response_range" in item:
+        return _kv_pairs(item["response_range"].get("kvs"))
+    if "response_put" in item:
+        prev = item["response_put"].get("prev_kv")
+        return _kv_pairs([prev])[0] if prev else None
+    if "response_delete_range" in item:
+        resp = item["response_delete_range"]
+        return DeleteResult(int(resp.get("deleted", 0)), _kv_pairs(resp.get("prev_kvs")))
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteResult:
+    """How many keys a delete removed, and their previous (value, metadata) when asked for."""
+
+    deleted: int
+    prev_kvs: list[tuple[bytes, KVMetadata]]
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """A granted lease; ``refresh()`` keeps it alive, ``revoke()`` ends it (and deletes its keys)."""
+
+    id: int
+    ttl: int
+    client: "EtcdClient" = field(repr=False, compare=False)
+
+    def refresh(self) -> int:
+        """Send one keep-alive; returns the TTL etcd granted."""
+        reply = self.client._call("/v3/lease/keepalive", {"ID": str(self.id)})
+        return int(reply.get("result", reply).get("TTL", 0))
+
+    def revoke(self) -> None:
+        self.client._call("/v3/lease/revoke", {"ID": str(self.id)})
+
+    def remaining_ttl(self) -> int:
+        reply = self.client._call("/v3/lease/timetolive", {"ID": str(self.id)})
+        return int(reply.get("TTL", 0))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Connections
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One etcd client URL split into scheme, host and port."""
+
+    url: str
+    scheme: str
+    host: str
+    port: int
+
+    @classmethod
+    def parse(cls, url: str) -> "Endpoint":
+        text = url.strip()
+        if "://" not in text:
+            text = "http://" + text
+        parts = urllib.parse.urlsplit(text)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"invalid etcd endpoint {url!r}")
+        port = parts.port or (443 if parts.scheme == "https" else 2379)
+        return cls(url=url.strip(), scheme=parts.scheme, host=parts.hostname, port=port)
+
+
+@dataclass(frozen=True)
+class TLSConfig:
+    """Client TLS material: CA bundle file, client certificate and key files (any may be empty)."""
+
+    ca_cert: str = ""
+    cert: str = ""
+    key: str = ""
+
+    def context(self):
+        import ssl
+
+        ctx = ssl.create_default_context(cafile=self.ca_cert or None)
+        if self.cert:
+            ctx.load_cert_chain(self.cert, self.key or None)
+        return ctx
+
+
+class EtcdClient:
+    """A synchronous etcd v3 client over the JSON gateway (thread-safe; one keep-alive connection)."""
+
+    transactions = Transactions()
+
+    def __init__(
+        self,
+        endpoints: Sequence[str] | str = "http://127.0.0.1:2379",
+        *,
+        tls: TLSConfig | None = None,
+        user: str = "",
+        password: str = "",
+        timeout: float = 10.0,
+        connect_timeout: float = 2.0,
+    ):
+        if isinstance(endpoints, str):
+            endpoints = [e for e in endpoints.split(",") if e.strip()]
+        if not endpoints:
+            raise ValueError("at least one etcd endpoint is required")
+        self.endpoints = [Endpoint.parse(e) for e in endpoints]
+        self.tls = tls or TLSConfig()
+        self.user = user
+        self.password = password
+        self.timeout = timeout
+        self.connect_timeout = connect_timeout
+        self._ssl_context = None
+        self._lock = threading.RLock()
+        self._conn: http.client.HTTPConnection | None = None
+        self._current = 0
+        self._token = ""
+
+    # -- connection management ---------------------------------------------------------------------
+
+    def _context(self):
+        if self._ssl_context is None:
+            self._ssl_context = self.tls.context()
+        return self._ssl_context
+
+    def _open(self, endpoint: Endpoint) -> http.client.HTTPConnection:
+        if endpoint.scheme == "https":
+            conn: http.client.HTTPConnection = http.client.HTTPSConnection(
+                endpoint.host, endpoint.port, timeout=self.connect_timeout, context=self._context()
+            )
+        else:
+            conn = http.client.HTTPConnection(endpoint.host, endpoint.port, timeout=self.connect_timeout)
+        conn.connect()
+        assert conn.sock is not None
+        conn.sock.settimeout(self.timeout)
+        conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return conn
+
+    def _connect_any(self) -> tuple[http.client.HTTPConnection, Endpoint]:
+        """Open a connection to the first reachable endpoint, starting with the last good one."""
+        failures = []
+        count = len(self.endpoints)
+        for step in range(count):
+            index = (self._current + step) % count
+            endpoint = self.endpoints[index]
+            try:
+                conn = self._open(endpoint)
+            except OSError as exc:
+                failures.append(f"{endpoint.url}: {_describe(exc)}")
+                continue
+            self._current = index
+            return conn, endpoint
+        raise Unavailable("cannot connect to etcd at " + "; ".join(failures))
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> "EtcdClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- request core ------------------------------------------------------------------------------
+
+    def _post(self, path: str, body: dict[str, Any]) -> tuple[int, bytes]:
+        """POST on the shared connection; a dropped keep-alive connection is reopened once."""
+        payload = json.dumps(body).encode()
+        headers = {"Content-Type": "application/json"}
+        if self._token:
+            headers["Authorization"] = self._token
+        for attempt in (0, 1):
+            reused = self._conn is not None
+            if self._conn is None:
+                self._conn, _ = self._connect_any()
+            endpoint = self.endpoints[self._current]
+            try:
+                self._conn.request("POST", path, payload, headers)
+                resp = self._conn.getresponse()
+                return resp.status, resp.read()
+            except (http.client.HTTPException, OSError) as exc:
+                self._conn.close()
+                self._conn = None
+                if attempt == 0 and (reused or len(self.endpoints) > 1):
+                    if not reused:
+                        self._current = (self._current + 1) % len(self.endpoints)
+                    continue
+                raise Unavailable(f"etcd request to {endpoint.url} failed: {_describe(exc)}") from exc
+        raise AssertionError("unreachable")
+
+    def _call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """One gateway call returning the decoded reply; raises EtcdError on an error reply."""
+        with self._lock:
+            if self.user and not self._token:
+                self._authenticate_locked()
+            status, data = self._post(path, body)
+            reply = _decode(data)
+            if status != 200 and self.user and reply.get("code") == _UNAUTHENTICATED:
+                self._authenticate_locked()
+                status, data = self._post(path, body)
+                reply = _decode(data)
+        if status != 200:
+            raise EtcdError(reply.get("error") or reply.get("message") or f"HTTP {status}",
+                            int(reply.get("code", 0)))
+        return reply
+
+    def _authenticate_locked(self) -> None:
+        self._token = ""
+        status, data = self._post("/v3/auth/authenticate", {"name": self.user, "password": self.password})
+        reply = _decode(data)
+        if status != 200:
+            raise EtcdError(reply.get("error") or reply.get("message") or f"HTTP {status}",
+                            int(reply.get("code", 0)))
+        self._token = reply["token"]
+
+    def authenticate(self, user: str, password: str) -> str:
+        """Log in with user/password; later requests carry the token (refreshed on expiry)."""
+        with self._lock:
+            self.user, self.password = user, password
+            self._authenticate_locked()
+            return self._token
+
+    # -- KV ----------------------------------------------------------------------------------------
+
+    def range(
+        self,
+        key: bytes | str,
+        range_end: bytes | None = None,
+        *,
+        limit: int = 0,
+        revision: int = 0,
+        keys_only: bool = False,
+        count_only: bool = False,
+    ) -> RangeResult:
+        """The raw range call (``range_end`` exclusive; ``revision`` reads at that revision)."""
+        body: dict[str, Any] = {"key": _b64(key)}
+        if range_end is not None:
+            body["range_end"] = _b64(range_end)
+        if limit:
+            body["limit"] = str(limit)
+        if revision:
+            body["revision"] = str(revision)
+        if keys_only:
+            body["keys_only"] = True
+        if count_only:
+            body["count_only"] = True
+        reply = self._call("/v3/kv/range", body)
+        return RangeResult(
+            kvs=_kv_pairs(reply.get("kvs")),
+            revision=int(reply["header"].get("revision", 0)),
+            more=bool(reply.get("more", False)),
+            count=int(reply.get("count", 0)),
+        )
+
+    def get(self, key: bytes | str) -> tuple[bytes | None, KVMetadata | None]:
+        """(value, metadata) of one key, or (None, None) when it does not exist."""
+        result = self.range(key)
+        return result.kvs[0] if result.kvs else (None, None)
+
+    def get_prefix_with_revision(
+        self, prefix: bytes | str, page_size: int = DEFAULT_PAGE_SIZE
+    ) -> tuple[list[tuple[bytes, KVMetadata]], int]:
+        """Every key under ``prefix`` sorted by key, read page by page at one pinned revision."""
+        end = prefix_range_end(prefix)
+        start = _key_bytes(prefix)
+        revision = 0
+        items: list[tuple[bytes, KVMetadata]] = []
+        while True:
+            page = self.range(start, end, limit=page_size, revision=revision)
+            revision = revision or page.revision
+            items.extend(page.kvs)
+            if not page.more or not page.kvs:
+                return items, revision
+            start = page.kvs[-1][1].key + b"\0"
+
+    def get_prefix(self, prefix: bytes | str) -> Iterator[tuple[bytes, KVMetadata]]:
+        """(value, metadata) for every key under ``prefix``, sorted by key."""
+        return iter(self.get_prefix_with_revision(prefix)[0])
+
+    def put(self, key: bytes | str, value: bytes | str, lease: "Lease | int | None" = None,
+            prev_kv: bool = False) -> tuple[int, tuple[bytes, KVMetadata] | None]:
+        """Unconditional write; returns (new store revision, previous (value, metadata) if asked)."""
+        body: dict[str, Any] = {"key": _b64(key), "value": _b64(value)}
+        lease_id = lease.id if isinstance(lease, Lease) else lease
+        if lease_id:
+            body["lease"] = str(lease_id)
+        if prev_kv:
+            body["prev_kv"] = True
+        reply = self._call("/v3/kv/put", body)
+        prev = reply.get("prev_kv")
+        return int(reply["header"]["revision"]), (_kv_pairs([prev])[0] if prev else None)
+
+    def delete(self, key: bytes | str, prev_kv: bool = False) -> DeleteResult:
+        """Delete one key; ``deleted`` is 0 when it did not exist."""
+        return self._delete_range({"key": _b64(key)}, prev_kv)
+
+    def delete_prefix(self, prefix: bytes | str) -> DeleteResult:
+        """Delete every key under ``prefix``."""
+        return self._delete_range({"key": _b64(prefix), "range_end": _b64(prefix_range_end(prefix))}, False)
+
+    def _delete_range(self, body: dict[str, Any], prev_kv: bool) -> DeleteResult:
+        if prev_kv:
+            body["prev_kv"] = True
+        reply = self._call("/v3/kv/deleterange", body)
+        return DeleteResult(int(reply.get("deleted", 0)), _kv_pairs(reply.get("prev_kvs")))
+
+    def transaction(self, compare: Sequence[Compare], success: Sequence[TxnOp] = (),
+                    failure: Sequence[TxnOp] = ()) -> TxnResult:
+        """Atomically: if every compare holds run ``success`` else ``failure``."""
+        reply = self._call("/v3/kv/txn", {
+            "compare": [c.to_json() for c in compare],
+            "success": [op.to_json() for op in success],
+            "failure": [op.to_json() for op in failure],
+        })
+        return TxnResult(
+            succeeded=bool(reply.get("succeeded", False)),
+            responses=[_txn_response(item) for item in reply.get("responses", ())],
+            revision=int(reply["header"].get("revision", 0)),
+        )
+
+    def current_revision(self) -> int:
+        """The store's current revision (from a count-only range reply header)."""
+        return self.range(b"\0", count_only=True).revision
+
+    def status(self) -> dict[str, Any]:
+        """The member status of the connected endpoint (version, db size, leader, raft index)."""
+        return self._call("/v3/maintenance/status", {})
+
+    # -- leases ------------------------------------------------------------------------------------
+
+    def lease(self, ttl: int, lease_id: int = 0) -> Lease:
+        """Grant a lease of ``ttl`` seconds."""
+        body: dict[str, Any] = {"TTL": str(ttl)}
+        if lease_id:
+            body["ID"] = str(lease_id)
+        reply = self._call("/v3/lease/grant", body)
+        if reply.get("error"):
+            raise EtcdError(reply["error"])
+        return Lease(int(reply["ID"]), int(reply["TTL"]), self)
+
+    # -- watch -------------------------------------------------------------------------------------
+
+    def watch_prefix(self, prefix: bytes | str, start_revision: int = 0, prev_kv: bool = True) -> "EtcdWatch":
+        """A watch on every key under ``prefix`` from ``start_revision`` (inclusive) on a new connection."""
+        return self._watch(_key_bytes(prefix), prefix_range_end(prefix), start_revision, prev_kv)
+
+    def watch(self, key: bytes | str, start_revision: int = 0, prev_kv: bool = True) -> "EtcdWatch":
+        """A watch on one key."""
+        return self._watch(_key_bytes(key), None, start_revision, prev_kv)
+
+    def _watch(self, key: bytes, range_end: bytes | None, start_revision: int, prev_kv: bool) -> "EtcdWatch":
+        request: dict[str, Any] = {"key": _b64(key)}
+        if range_end is not None:
+            request["range_end"] = _b64(range_end)
+        if start_revision:
+            request["start_revision"] = str(start_revision)
+        if prev_kv:
+            request["prev_kv"] = True
+        with self._lock:
+            if self.user and not self._token:
+                self._authenticate_locked()
+            token = self._token
+            conn, endpoint = self._connect_any()
+        conn.sock.settimeout(None)  # type: ignore[union-attr]
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = token
+        try:
+            conn.request("POST", "/v3/watch", json.dumps({"create_request": request}).encode(), headers)
+            resp = conn.getresponse()
+        except (http.client.HTTPException, OSError) as exc:
+            conn.close()
+            raise Unavailable(f"etcd watch on {endpoint.url} failed: {_describe(exc)}") from exc
+        if resp.status != 200:
+            reply = _decode(resp.read())
+            conn.close()
+            raise EtcdError(reply.get("error") or f"HTTP {resp.status}", int(reply.get("code", 0)))
+        return EtcdWatch(conn, resp, endpoint)
+
+
+class EtcdWatch:
+    """A running watch: iterate for (type, value, metadata, prev_value) events; ``cancel()`` from any thread."""
+
+    def __init__(self, conn: http.client.HTTPConnection, resp: http.client.HTTPResponse, endpoint: Endpoint):
+        self._conn = conn
+        self._resp = resp
+        self._endpoint = endpoint
+        self._cancelled = False
+        self._buffer = ""
+        self._decoder = json.JSONDecoder()
+
+    def cancel(self) -> None:
+        self._cancelled = True
+        sock = self._conn.sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def _messages(self) -> Iterator[dict[str, Any]]:
+        while not self._cancelled:
+            try:
+                chunk = self._resp.read1(65536)
+            except (http.client.HTTPException, OSError, ValueError) as exc:
+                if self._cancelled:
+                    return
+                raise Unavailable(f"etcd watch on {self._endpoint.url} broke: {_describe(exc)}") from exc
+            if not chunk:
+                if self._cancelled:
+                    return
+                raise Unavailable(f"etcd watch on {self._endpoint.url} closed by the server")
+            self._buffer += chunk.decode()
+            while True:
+                text = self._buffer.lstrip()
+                if not text:
+                    self._buffer = ""
+                    break
+                try:
+                    message, end = self._decoder.raw_decode(text)
+                except ValueError:
+                    self._buffer = text
+                    break
+                self._buffer = text[end:]
+                yield message
+
+    def events(self) -> Iterator["RawWatchEvent"]:
+        """Decoded events in order; raises WatchCompacted when the start revision is gone."""
+        try:
+            for message in self._messages():
+                if "error" in message:
+                    raise EtcdError(message["error"].get("message", str(message["error"])),
+                                    int(message["error"].get("grpc_code", 0)))
+                result = message.get("result", {})
+                if int(result.get("compact_revision", 0)):
+                    raise WatchCompacted(int(result["compact_revision"]))
+                for event in result.get("events", ()):
+                    value, meta = _kv_pairs([event["kv"]])[0]
+                    prev = event.get("prev_kv")
+                    yield RawWatchEvent(
+                        type=event.get("type", "PUT"),
+                        value=value,
+                        meta=meta,
+                        prev_value=_unb64(prev.get("value")) if prev else None,
+                    )
+        finally:
+            self._conn.close()
+
+    def __iter__(self) -> Iterator["RawWatchEvent"]:
+        return self.events()
+
+
+@dataclass(frozen=True, slots=True)
+class RawWatchEvent:
+    """One etcd watch event (``type`` is "PUT" or "DELETE")."""
+
+    type: str
+    value: bytes
+    meta: KVMetadata
+    prev_value: bytes | None
+
+
+def _decode(data: bytes) -> dict[str, Any]:
+    try:
+        reply = json.loads(data) if data else {}
+    except ValueError:
+        return {"error": data[:200].decode(errors="replace")}
+    return reply if isinstance(reply, dict) else {}
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, socket.timeout):
+        return "timed out"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+# ---------------------------------------------------------------------------------------------------
+# The Backend protocol on top of the client
+
+
+def _to_kv(value: bytes, meta: KVMetadata) -> KeyValue:
+    return KeyValue(meta.key.decode(), value, meta.mod_revision, meta.create_revision)
+
+
+class EtcdBackend:
+    """datastore.backend.base.Backend over a real etcd; every conditional write is one txn."""
+
+    def __init__(self, client: EtcdClient, page_size: int = DEFAULT_PAGE_SIZE):
+        self.client = client
+        self.page_size = page_size
+
+    def get(self, key: str) -> KeyValue:
+        value, meta = self.client.get(key)
+        if meta is None:
+            raise NotFound(key)
+        return _to_kv(value or b"", meta)
+
+    def list(self, prefix: str) -> tuple[list[KeyValue], int]:
+        items, revision = self.client.get_prefix_with_revision(prefix, self.page_size)
+        return [_to_kv(v, m) for v, m in items], revision
+
+    def create(self, key: str, value: bytes) -> KeyValue:
+        tx = self.client.transactions
+        result = self.client.transaction(
+            compare=[tx.create(key) == 0], success=[tx.put(key, value)], failure=[tx.get(key)]
+        )
+        if not result.succeeded:
+            current = result.responses[0]
+            raise AlreadyExists(key, current[0][1].mod_revision if current else 0)
+        return KeyValue(key, value, result.revision, result.revision)
+
+    def update(self, key: str, value: bytes, revision: int) -> KeyValue:
+        tx = self.client.transactions
+        result = self.client.transaction(
+            compare=[tx.mod(key) == revision], success=[tx.put(key, value, prev_kv=True)], failure=[tx.get(key)]
+        )
+        if not result.succeeded:
+            current = result.responses[0]
+            if not current:
+                raise NotFound(key)
+            raise Conflict(key, current[0][1].mod_revision)
+        prev = result.responses[0]
+        return KeyValue(key, value, result.revision, prev[1].create_revision if prev else result.revision)
+
+    def delete(self, key: str, revision: int | None = None) -> KeyValue:
+        tx = self.client.transactions
+        compare = [tx.mod(key) == revision] if revision is not None else [tx.create(key) > 0]
+        result = self.client.transaction(
+            compare=compare, success=[tx.delete(key, prev_kv=True)], failure=[tx.get(key)]
+        )
+        if not result.succeeded:
+            current = result.responses[0]
+            if not current:
+                raise NotFound(key)
+            raise Conflict(key, current[0][1].mod_revision)
+        deleted: DeleteResult = result.responses[0]
+        if not deleted.prev_kvs:
+            raise NotFound(key)
+        return _to_kv(*deleted.prev_kvs[0])
+
+    def watch(self, prefix: str, from_revision: int) -> "EtcdBackendWatch":
+        return EtcdBackendWatch(self.client.watch_prefix(prefix, start_revision=from_revision + 1))
+
+    def current_revision(self) -> int:
+        return self.client.current_revision()
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class EtcdBackendWatch:
+    """Adapts an EtcdWatch to the Backend's Watch protocol (WatchEvent of KeyValue)."""
+
+    def __init__(self, watch: EtcdWatch):
+        self._watch = watch
+
+    def __iter__(self) -> Iterator[WatchEvent]:
+        for event in self._watch:
+            if event.type == "DELETE":
+                kv = KeyValue(event.meta.key.decode(), event.prev_value or b"", event.meta.mod_revision, 0)
+                yield WatchEvent(EventType.DELETE, kv)
+            else:
+                yield WatchEvent(EventType.PUT, _to_kv(event.value, event.meta))
+
+    def cancel(self) -> None:
+        self._watch.cancel()
