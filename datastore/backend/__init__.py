@@ -1,1 +1,41 @@
-"""Datastore backends behind one protocol (see base.py): ``etcd`` (etcd v3 gateway) and ``local`` (sqlite)."""
+"""Datastore backends behind one protocol (see base.py): ``etcd`` (etcd v3 gateway) and ``local`` (sqlite).
+
+``open_backend(config)`` builds the backend a DatastoreConfig asks for; each backend module is imported
+only when used, so the CLI pays for http.client only when it talks to etcd.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from datastore.errors import DatastoreError
+
+if TYPE_CHECKING:
+    from datastore.backend.base import Backend
+    from datastore.config import DatastoreConfig
+
+
+class WatchCompacted(DatastoreError):
+    """A watch asked for revisions the store has already compacted away; re-list and watch again."""
+
+    def __init__(self, compact_revision: int):
+        self.compact_revision = compact_revision
+        super().__init__(f"required revision has been compacted (compact revision {compact_revision})")
+
+
+def open_backend(config: "DatastoreConfig") -> "Backend":
+    """The backend for ``config``: LocalBackend for ``local``, EtcdBackend for ``etcdv3``."""
+    if config.datastore_type == "local":
+        from datastore.backend.local import LocalBackend
+
+        return LocalBackend(config.datastore_path)
+    if config.datastore_type == "etcdv3":
+        from datastore.backend.etcd import EtcdBackend, EtcdClient, TLSConfig
+
+        client = EtcdClient(
+            config.etcd_endpoints,
+            tls=TLSConfig(config.etcd_ca_cert_file, config.etcd_cert_file, config.etcd_key_file),
+            user=config.etcd_username,
+            password=config.etcd_password,
+        )
+        return EtcdBackend(client)
+    raise ValueError(f"unsupported datastore type {config.datastore_type!r}")

@@ -26,6 +26,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
 
+from datastore.backend import WatchCompacted
 from datastore.backend.base import EventType, KeyValue, WatchEvent
 from datastore.errors import AlreadyExists, Conflict, DatastoreError, NotFound, Unavailable
 
@@ -39,14 +40,6 @@ class EtcdError(DatastoreError):
     def __init__(self, message: str, code: int = 0):
         self.code = code
         super().__init__(message)
-
-
-class WatchCompacted(DatastoreError):
-    """A watch asked for revisions that the store has already compacted away."""
-
-    def __init__(self, compact_revision: int):
-        self.compact_revision = compact_revision
-        super().__init__(f"required revision has been compacted (compact revision {compact_revision})")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -739,6 +732,11 @@ class EtcdBackend:
             raise Conflict(key, current[0][1].mod_revision)
         prev = result.responses[0]
         return KeyValue(key, value, result.revision, prev[1].create_revision if prev else result.revision)
+
+    def put(self, key: str, value: bytes) -> KeyValue:
+        """Unconditional write (creates or overwrites)."""
+        revision, prev = self.client.put(key, value, prev_kv=True)
+        return KeyValue(key, value, revision, prev[1].create_revision if prev else revision)
 
     def delete(self, key: str, revision: int | None = None) -> KeyValue:
         tx = self.client.transactions

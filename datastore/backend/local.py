@@ -1,0 +1,254 @@
+"""The embedded ``local`` datastore: one sqlite file with etcd's revision and CAS semantics.
+
+Layout: ``kv`` holds each live key with its create/mod revision and version; ``meta`` holds the
+store-wide revision; ``changes`` is the change log a watch reads (one row per write, keyed by the
+revision it created). Every write is one ``BEGIN IMMEDIATE`` transaction that bumps the revision,
+changes ``kv`` and appends to ``changes``, so several processes can share the file (WAL journal,
+busy timeout) without lost updates. A watch polls the change log by revision; writers in the same
+process wake it at once. The change log is trimmed to the last ``history`` revisions, as etcd compacts.
+``":memory:"`` gives a private, fast store for tests.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from typing import Iterator
+
+from datastore.backend.base import EventType, KeyValue, WatchEvent
+from datastore.backend import WatchCompacted
+from datastore.errors import AlreadyExists, Conflict, NotFound, Unavailable
+
+MEMORY = ":memory:"
+DEFAULT_HISTORY = 100_000
+_TRIM_EVERY = 1000
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS kv (
+    key TEXT PRIMARY KEY,
+    value BLOB NOT NULL,
+    create_revision INTEGER NOT NULL,
+    mod_revision INTEGER NOT NULL,
+    version INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    revision INTEGER NOT NULL,
+    compact_revision INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO meta (id, revision, compact_revision) VALUES (1, 1, 0);
+CREATE TABLE IF NOT EXISTS changes (
+    revision INTEGER PRIMARY KEY,
+    type TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value BLOB NOT NULL,
+    create_revision INTEGER NOT NULL
+);
+"""
+
+
+def _prefix_clause(prefix: str) -> tuple[str, tuple[str, ...]]:
+    """SQL condition (and parameters) selecting keys that start with ``prefix``."""
+    if not prefix:
+        return "1", ()
+    end = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return "key >= ? AND key < ?", (prefix, end)
+
+
+class LocalBackend:
+    """datastore.backend.base.Backend on sqlite (a file path, or ``:memory:``)."""
+
+    def __init__(self, path: str = MEMORY, *, busy_timeout: float = 30.0, poll_interval: float = 0.05,
+                 history: int = DEFAULT_HISTORY):
+        self.path = path
+        self.poll_interval = poll_interval
+        self.history = history
+        if path != MEMORY:
+            parent = os.path.dirname(os.path.abspath(path))
+            try:
+                os.makedirs(parent, exist_ok=True)
+            except OSError as exc:
+                raise Unavailable(f"cannot create datastore directory {parent}: {exc.strerror}") from exc
+        try:
+            self._db = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
+            if path != MEMORY:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise Unavailable(f"cannot open local datastore {path}: {exc}") from exc
+        self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)
+        self._writes = 0
+
+    # -- reads -------------------------------------------------------------------------------------
+
+    def get(self, key: str) -> KeyValue:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT key, value, mod_revision, create_revision FROM kv WHERE key = ?", (key,)
+            ).fetchone()
+        if row is None:
+            raise NotFound(key)
+        return KeyValue(row[0], bytes(row[1]), row[2], row[3])
+
+    def list(self, prefix: str) -> tuple[list[KeyValue], int]:
+        where, params = _prefix_clause(prefix)
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                rows = self._db.execute(
+                    f"SELECT key, value, mod_revision, create_revision FROM kv WHERE {where} ORDER BY key", params
+                ).fetchall()
+                revision = self._revision()
+            finally:
+                self._db.execute("COMMIT")
+        return [KeyValue(r[0], bytes(r[1]), r[2], r[3]) for r in rows], revision
+
+    def current_revision(self) -> int:
+        with self._lock:
+            return self._revision()
+
+    def _revision(self) -> int:
+        return self._db.execute("SELECT revision FROM meta WHERE id = 1").fetchone()[0]
+
+    # -- writes ------------------------------------------------------------------------------------
+
+    def _write(self, key: str, check, apply):
+        """Run ``check(row)`` then ``apply(row, revision)`` in one immediate transaction."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise Unavailable(f"local datastore {self.path} is busy: {exc}") from exc
+            try:
+                row = self._db.execute(
+                    "SELECT value, mod_revision, create_revision, version FROM kv WHERE key = ?", (key,)
+                ).fetchone()
+                check(row)
+                revision = self._revision() + 1
+                result = apply(row, revision)
+                self._db.execute("UPDATE meta SET revision = ? WHERE id = 1", (revision,))
+                self._trim(revision)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._changed.notify_all()
+            return result
+
+    def _trim(self, revision: int) -> None:
+        self._writes += 1
+        if self._writes % _TRIM_EVERY:
+            return
+        floor = revision - self.history
+        if floor > 0:
+            self._db.execute("DELETE FROM changes WHERE revision <= ?", (floor,))
+            self._db.execute("UPDATE meta SET compact_revision = MAX(compact_revision, ?) WHERE id = 1", (floor,))
+
+    def _put(self, key: str, value: bytes, row, revision: int) -> KeyValue:
+        create_revision = row[2] if row else revision
+        version = row[3] + 1 if row else 1
+        self._db.execute(
+            "INSERT OR REPLACE INTO kv (key, value, create_revision, mod_revision, version) VALUES (?, ?, ?, ?, ?)",
+            (key, value, create_revision, revision, version),
+        )
+        self._db.execute(
+            "INSERT INTO changes (revision, type, key, value, create_revision) VALUES (?, 'PUT', ?, ?, ?)",
+            (revision, key, value, create_revision),
+        )
+        return KeyValue(key, bytes(value), revision, create_revision)
+
+    def create(self, key: str, value: bytes) -> KeyValue:
+        def check(row):
+            if row is not None:
+                raise AlreadyExists(key, row[1])
+
+        return self._write(key, check, lambda row, rev: self._put(key, value, row, rev))
+
+    def update(self, key: str, value: bytes, revision: int) -> KeyValue:
+        def check(row):
+            if row is None:
+                raise NotFound(key)
+            if row[1] != revision:
+                raise Conflict(key, row[1])
+
+        return self._write(key, check, lambda row, rev: self._put(key, value, row, rev))
+
+    def put(self, key: str, value: bytes) -> KeyValue:
+        """Unconditional write (creates or overwrites)."""
+        return self._write(key, lambda row: None, lambda row, rev: self._put(key, value, row, rev))
+
+    def delete(self, key: str, revision: int | None = None) -> KeyValue:
+        def check(row):
+            if row is None:
+                raise NotFound(key)
+            if revision is not None and row[1] != revision:
+                raise Conflict(key, row[1])
+
+        def apply(row, rev):
+            self._db.execute("DELETE FROM kv WHERE key = ?", (key,))
+            self._db.execute(
+                "INSERT INTO changes (revision, type, key, value, create_revision) VALUES (?, 'DELETE', ?, ?, ?)",
+                (rev, key, row[0], 0),
+            )
+            return KeyValue(key, bytes(row[0]), row[1], row[2])
+
+        return self._write(key, check, apply)
+
+    # -- watch -------------------------------------------------------------------------------------
+
+    def watch(self, prefix: str, from_revision: int) -> "LocalWatch":
+        return LocalWatch(self, prefix, from_revision)
+
+    def _changes_after(self, prefix: str, after: int, wait: float) -> tuple[list[WatchEvent], int]:
+        """Events under ``prefix`` with revision > ``after`` and the revision the scan covered."""
+        where, params = _prefix_clause(prefix)
+        with self._lock:
+            if wait and self._revision() <= after:
+                self._changed.wait(wait)
+            self._db.execute("BEGIN")
+            try:
+                revision, compact = self._db.execute(
+                    "SELECT revision, compact_revision FROM meta WHERE id = 1"
+                ).fetchone()
+                if after < compact:
+                    raise WatchCompacted(compact)
+                rows = self._db.execute(
+                    "SELECT revision, type, key, value, create_revision FROM changes"
+                    f" WHERE revision > ? AND {where} ORDER BY revision",
+                    (after, *params),
+                ).fetchall()
+            finally:
+                self._db.execute("COMMIT")
+        events = [WatchEvent(EventType(r[1]), KeyValue(r[2], bytes(r[3]), r[0], r[4])) for r in rows]
+        return events, revision
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+class LocalWatch:
+    """Polls the change log for events under a prefix after a revision; ``cancel()`` ends it."""
+
+    def __init__(self, backend: LocalBackend, prefix: str, from_revision: int):
+        self._backend = backend
+        self._prefix = prefix
+        self._after = from_revision
+        self._cancelled = threading.Event()
+
+    def __iter__(self) -> Iterator[WatchEvent]:
+        while not self._cancelled.is_set():
+            events, scanned = self._backend._changes_after(self._prefix, self._after, self._backend.poll_interval)
+            for event in events:
+                if self._cancelled.is_set():
+                    return
+                self._after = event.kv.mod_revision
+                yield event
+            self._after = max(self._after, scanned)
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+        with self._backend._changed:
+            self._backend._changed.notify_all()
