@@ -471,7 +471,7 @@ class EtcdClient:
     ) -> tuple[list[tuple[bytes, KVMetadata]], int]:
         """Every key under ``prefix`` sorted by key, read page by page at one pinned revision."""
         end = prefix_range_end(prefix)
-        start = _key_bytes(prefix)
+        start = _key_bytes(prefix) or b"\0"
         revision = 0
         items: list[tuple[bytes, KVMetadata]] = []
         while True:
@@ -528,8 +528,15 @@ class EtcdClient:
         )
 
     def current_revision(self) -> int:
-        """The store's current revision (from a count-only range reply header)."""
-        return self.range(b"\0", count_only=True).revision
+        """The store's current revision (from the member status reply header; needs no key permission)."""
+        return int(self.status()["header"]["revision"])
+
+    def compact(self, revision: int, physical: bool = False) -> None:
+        """Discard history before ``revision`` (watches from older revisions then fail)."""
+        body: dict[str, Any] = {"revision": str(revision)}
+        if physical:
+            body["physical"] = True
+        self._call("/v3/kv/compaction", body)
 
     def status(self) -> dict[str, Any]:
         """The member status of the connected endpoint (version, db size, leader, raft index)."""
@@ -551,7 +558,7 @@ class EtcdClient:
 
     def watch_prefix(self, prefix: bytes | str, start_revision: int = 0, prev_kv: bool = True) -> "EtcdWatch":
         """A watch on every key under ``prefix`` from ``start_revision`` (inclusive) on a new connection."""
-        return self._watch(_key_bytes(prefix), prefix_range_end(prefix), start_revision, prev_kv)
+        return self._watch(_key_bytes(prefix) or b"\0", prefix_range_end(prefix), start_revision, prev_kv)
 
     def watch(self, key: bytes | str, start_revision: int = 0, prev_kv: bool = True) -> "EtcdWatch":
         """A watch on one key."""

@@ -1,0 +1,88 @@
+"""local (sqlite) backend specifics: file creation, sharing between processes, compaction."""
+from __future__ import annotations
+
+import multiprocessing
+import os
+
+import pytest
+
+from datastore.backend import WatchCompacted
+from datastore.backend.local import LocalBackend
+from datastore.errors import Conflict
+
+
+def _increment(path: str, key: str, times: int) -> int:
+    """CAS-increment a counter ``times`` times, retrying on conflict; returns the number of conflicts."""
+    store = LocalBackend(path)
+    conflicts = 0
+    for _ in range(times):
+        while True:
+            kv = store.get(key)
+            try:
+                store.update(key, str(int(kv.value) + 1).encode(), kv.mod_revision)
+                break
+            except Conflict:
+                conflicts += 1
+    store.close()
+    return conflicts
+
+
+def test_creates_parent_directory_and_persists(tmp_path):
+    path = str(tmp_path / "a" / "b" / "datastore.db")
+    store = LocalBackend(path)
+    kv = store.create("/calico/x", b"1")
+    store.close()
+    assert os.path.exists(path)
+    again = LocalBackend(path)
+    assert again.get("/calico/x") == kv
+    assert again.current_revision() == kv.mod_revision
+    again.close()
+
+
+def test_processes_doing_cas_increments_lose_no_update(local_datastore_path):
+    store = LocalBackend(local_datastore_path)
+    store.create("/counter", b"0")
+    workers, times = 4, 50
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(workers) as pool:
+        pool.starmap(_increment, [(local_datastore_path, "/counter", times)] * workers)
+    kv = store.get("/counter")
+    assert int(kv.value) == workers * times
+    assert kv.mod_revision == 2 + workers * times
+    store.close()
+
+
+def test_watch_sees_writes_of_another_connection(local_datastore_path):
+    writer = LocalBackend(local_datastore_path)
+    reader = LocalBackend(local_datastore_path, poll_interval=0.01)
+    start = reader.current_revision()
+    writer.create("/calico/a", b"1")
+    watch = reader.watch("/calico/", start)
+    event = next(iter(watch))
+    watch.cancel()
+    assert (event.kv.key, event.kv.value) == ("/calico/a", b"1")
+    writer.close()
+    reader.close()
+
+
+def test_watch_from_trimmed_history_raises_compacted(monkeypatch):
+    monkeypatch.setattr("datastore.backend.local._TRIM_EVERY", 1)
+    store = LocalBackend(history=3)
+    for i in range(10):
+        store.put("/calico/a", str(i).encode())
+    with pytest.raises(WatchCompacted) as err:
+        next(iter(store.watch("/calico/", 1)))
+    assert err.value.compact_revision == store.current_revision() - 3
+    events = iter(store.watch("/calico/", store.current_revision() - 1))
+    assert next(events).kv.value == b"9"
+    store.close()
+
+
+def test_unwritable_location_is_unavailable(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    from datastore.errors import Unavailable
+
+    with pytest.raises(Unavailable) as err:
+        LocalBackend(str(blocker / "sub" / "datastore.db"))
+    assert str(blocker / "sub") in str(err.value)

@@ -1,0 +1,161 @@
+"""etcd-specific behaviour of datastore/backend/etcd.py against real etcd servers."""
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+
+from datastore.backend import WatchCompacted
+from datastore.backend.etcd import EtcdBackend, EtcdClient, EtcdError, TLSConfig, prefix_range_end
+from datastore.errors import Unavailable
+
+
+def test_prefix_range_end():
+    assert prefix_range_end("/a/") == b"/a0"
+    assert prefix_range_end(b"a\xff") == b"b"
+    assert prefix_range_end("") == b"\0"
+
+
+def test_etcd3_style_surface(etcd):
+    client = EtcdClient(etcd.url)
+    revision, prev = client.put("/calico/k", "v1")
+    assert prev is None
+    value, meta = client.get("/calico/k")
+    assert (value, meta.key, meta.mod_revision, meta.version) == (b"v1", b"/calico/k", revision, 1)
+    assert client.get("/calico/missing") == (None, None)
+    tx = client.transactions
+    result = client.transaction(compare=[tx.mod("/calico/k") == revision], success=[tx.put("/calico/k", "v2")],
+                                failure=[tx.get("/calico/k")])
+    assert result.succeeded and result.revision == revision + 1
+    failed = client.transaction(compare=[tx.value("/calico/k") == "v1"], success=[tx.put("/calico/k", "v3")],
+                                failure=[tx.get("/calico/k")])
+    assert not failed.succeeded
+    assert failed.responses[0][0][0] == b"v2"
+    assert [v for v, _ in client.get_prefix("/calico/")] == [b"v2"]
+    assert client.delete("/calico/k", prev_kv=True).prev_kvs[0][0] == b"v2"
+    assert client.delete("/calico/k").deleted == 0
+    client.close()
+
+
+def test_lease_attached_key_disappears_on_revoke(etcd):
+    client = EtcdClient(etcd.url)
+    lease = client.lease(30)
+    client.put("/calico/felix/status", "{}", lease=lease)
+    assert 0 < lease.remaining_ttl() <= 30
+    assert lease.refresh() == 30
+    assert client.get("/calico/felix/status")[1].lease_id == lease.id
+    lease.revoke()
+    assert client.get("/calico/felix/status") == (None, None)
+
+
+def test_large_range_is_paged_at_one_revision(etcd):
+    client = EtcdClient(etcd.url)
+    value = b"x" * 300
+    for i in range(250):
+        client.put(f"/calico/many/{i:04d}", value)
+    backend = EtcdBackend(client, page_size=40)
+    calls = []
+    original = client.range
+
+    def counting_range(*args, **kwargs):
+        calls.append(kwargs.get("revision"))
+        if len(calls) == 2:
+            client.put("/calico/many/0000a", "written mid-listing")
+        return original(*args, **kwargs)
+
+    client.range = counting_range
+    items, revision = backend.list("/calico/many/")
+    assert len(items) == 250
+    assert [kv.key for kv in items] == sorted(f"/calico/many/{i:04d}" for i in range(250))
+    assert len(calls) == 7
+    assert calls[0] == 0 and set(calls[1:]) == {revision}
+    assert backend.current_revision() == revision + 1
+
+
+def test_unreachable_endpoint_fails_fast_naming_it():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    started = time.monotonic()
+    with pytest.raises(Unavailable) as err:
+        EtcdBackend(EtcdClient(url)).get("/calico/x")
+    assert time.monotonic() - started < 3
+    assert str(err.value) == f"cannot connect to etcd at {url}: Connection refused"
+
+
+def test_silent_endpoint_times_out_within_connect_timeout():
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        client = EtcdClient(url, timeout=0.5, connect_timeout=0.5)
+        started = time.monotonic()
+        with pytest.raises(Unavailable) as err:
+            client.get("/calico/x")
+        assert time.monotonic() - started < 3
+        assert url in str(err.value)
+
+
+def test_failover_to_next_endpoint(etcd):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}"
+    client = EtcdClient([dead, etcd.url])
+    client.put("/calico/k", "v")
+    assert client.get("/calico/k")[0] == b"v"
+
+
+def test_watch_compacted_revision_raises(etcd):
+    client = EtcdClient(etcd.url)
+    first, _ = client.put("/calico/k", "1")
+    latest, _ = client.put("/calico/k", "2")
+    client.compact(latest)
+    with pytest.raises(WatchCompacted) as err:
+        next(iter(EtcdBackend(client).watch("/calico/", first - 1)))
+    assert err.value.compact_revision == latest
+
+
+def test_tls_with_client_certificate(etcd_tls_server, test_certs):
+    tls = TLSConfig(test_certs["ca"], test_certs["client_cert"], test_certs["client_key"])
+    backend = EtcdBackend(EtcdClient(etcd_tls_server.url, tls=tls))
+    kv = backend.create("/calico/tls", b"1")
+    assert backend.get("/calico/tls") == kv
+    backend.delete("/calico/tls")
+    backend.close()
+
+
+def test_tls_without_client_certificate_is_refused(etcd_tls_server, test_certs):
+    client = EtcdClient(etcd_tls_server.url, tls=TLSConfig(test_certs["ca"]))
+    with pytest.raises(Unavailable) as err:
+        client.get("/calico/tls")
+    assert etcd_tls_server.url in str(err.value)
+
+
+def test_user_password_auth(etcd_auth_server):
+    backend = EtcdBackend(EtcdClient(etcd_auth_server.url, user="calico", password="calicopw"))
+    start = backend.current_revision()
+    backend.create("/calico/auth", b"1")
+    assert backend.get("/calico/auth").value == b"1"
+    event = next(iter(backend.watch("/calico/", start)))
+    assert event.kv.key == "/calico/auth"
+    with pytest.raises(EtcdError) as err:
+        backend.client.put("/outside", "x")
+    assert "permission denied" in str(err.value)
+    backend.delete("/calico/auth")
+
+
+def test_expired_token_is_refreshed(etcd_auth_server):
+    client = EtcdClient(etcd_auth_server.url, user="calico", password="calicopw")
+    client.put("/calico/a", "1")
+    client._token = "bogus.token"
+    assert client.get("/calico/a")[0] == b"1"
+    client.delete("/calico/a")
+
+
+def test_wrong_password_is_reported(etcd_auth_server):
+    client = EtcdClient(etcd_auth_server.url, user="calico", password="nope")
+    with pytest.raises(EtcdError) as err:
+        client.get("/calico/a")
+    assert "authentication failed" in str(err.value)
