@@ -1,0 +1,16 @@
+"""Console-script entry point: ``pycalicoctl = pycalicoctl.__main__:main``.
+
+Imports only the root group; command modules, YAML and the datastore load on first use.
+"""
+from __future__ import annotations
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run pycalicoctl with ``argv`` (default ``sys.argv[1:]``) and exit with calicoctl's code."""
+    from pycalicoctl.cli import cli
+
+    cli.main(args=argv, prog_name="calicoctl")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""pycalicoctl command families, one module each (registered lazily in ``pycalicoctl.cli.COMMANDS``)."""

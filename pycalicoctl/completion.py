@@ -1,0 +1,391 @@
+"""Shell completion for pycalicoctl (bash, zsh, fish) on top of click's completion machinery.
+
+The root command parses calicoctl's options-first global options itself, so click's generic
+context walk cannot see sub-commands; :func:`complete_args` walks ``[globals] <command> [<args>]``
+the same way and then lets click complete the sub-command's options and parameters. Parameters
+get values from the ``shell_complete=`` callbacks below: ``-o`` formats, kind names and aliases,
+namespaces, and resource names read from the configured datastore. A datastore lookup that
+fails or takes longer than :data:`LOOKUP_TIMEOUT` seconds completes nothing.
+
+Entry point: :func:`run_if_requested` (called first thing by the CLI's ``main``) answers when
+``_PYCALICOCTL_COMPLETE`` is set, e.g. ``_PYCALICOCTL_COMPLETE=bash_source pycalicoctl``.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from typing import Callable, Iterable
+
+import click
+from click.shell_completion import (
+    BashComplete,
+    CompletionItem,
+    FishComplete,
+    ShellComplete,
+    ZshComplete,
+    _resolve_incomplete,
+    add_completion_class,
+    shell_complete,
+)
+
+from pycalicoctl.errors import CliExit
+
+PROG_NAME = "pycalicoctl"
+COMPLETE_VAR = "_PYCALICOCTL_COMPLETE"
+LOOKUP_TIMEOUT = 2.0
+
+OUTPUT_FORMATS = ("ps", "wide", "yaml", "json", "custom-columns=", "go-template=", "go-template-file=")
+LOG_LEVELS = ("panic", "fatal", "error", "warn", "info", "debug")
+DEFAULT_NAMESPACE = "default"
+_TEMPLATE_FILE = "go-template-file="
+
+# Global options of the root command: (spelling, takes a value).
+_GLOBAL_OPTIONS = (
+    ("--allow-version-mismatch", False),
+    ("--context", True),
+    ("--help", False),
+    ("--log-level", True),
+    ("--version", False),
+    ("-h", False),
+    ("-l", True),
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Parameter callbacks (wired with ``shell_complete=`` into the commands)
+
+
+def _matching(candidates: Iterable[str], incomplete: str) -> list[CompletionItem]:
+    return [CompletionItem(value) for value in candidates if value.startswith(incomplete)]
+
+
+def complete_output(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """``-o/--output`` values; after ``go-template-file=`` the path is completed too."""
+    if incomplete.startswith(_TEMPLATE_FILE):
+        return [CompletionItem(_TEMPLATE_FILE + path) for path in _paths(incomplete[len(_TEMPLATE_FILE):])]
+    return _matching(OUTPUT_FORMATS, incomplete)
+
+
+def _paths(prefix: str) -> list[str]:
+    """Files and directories (with a trailing ``/``) whose path starts with ``prefix``."""
+    directory, base = os.path.split(prefix)
+    try:
+        entries = sorted(os.listdir(os.path.expanduser(directory) or "."))
+    except OSError:
+        return []
+    paths = []
+    for entry in entries:
+        if not entry.startswith(base) or (entry.startswith(".") and not base.startswith(".")):
+            continue
+        path = os.path.join(directory, entry)
+        paths.append(path + "/" if os.path.isdir(os.path.expanduser(path)) else path)
+    return paths
+
+
+def complete_log_level(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """``-l/--log-level`` values."""
+    return _matching(LOG_LEVELS, incomplete)
+
+
+def complete_kind(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """``<KIND>``: the lower-case kind names; once something is typed, every alias that matches."""
+    from datastore.resources import KINDS
+
+    kinds = [info for info in KINDS.values() if info.manageable]
+    if not incomplete:
+        return [CompletionItem(info.kind.lower(), help=info.kind) for info in sorted(kinds, key=lambda i: i.kind)]
+    typed = incomplete.lower()
+    items: dict[str, str] = {}
+    for info in kinds:
+        for spelling in (info.kind.lower(), info.plural, *info.aliases):
+            if spelling.startswith(typed):
+                items.setdefault(spelling, info.kind)
+    return [CompletionItem(name, help=kind) for name, kind in sorted(items.items())]
+
+
+def complete_resource_name(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """``<NAME>``: names of the stored resources of the kind given earlier on the command line.
+
+    Namespaced kinds use ``-n`` (default ``default``) or every namespace with ``-A``; names
+    already on the command line are left out.
+    """
+    from datastore.errors import DatastoreError
+    from datastore.resources import lookup_kind
+
+    kind = ctx.params.get("kind")
+    if not kind:
+        return []
+    try:
+        info = lookup_kind(kind)
+    except DatastoreError:
+        return []
+    if info.namespaced and not ctx.params.get("all_namespaces"):
+        namespace: str | None = ctx.params.get("namespace") or DEFAULT_NAMESPACE
+    else:
+        namespace = None
+    names = _lookup(ctx, lambda client: {r.metadata.name for r in client.list(info.kind, namespace)})
+    given = ctx.params.get(param.name) or ()
+    if isinstance(given, str):
+        given = (given,)
+    return _matching(sorted(names - set(given)), incomplete)
+
+
+def complete_namespace(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """``-n/--namespace``: namespaces that hold namespaced resources, plus ``default``."""
+    from datastore.resources import KINDS
+
+    def namespaces(client) -> set[str]:
+        found = {DEFAULT_NAMESPACE}
+        for info in KINDS.values():
+            if info.namespaced and info.manageable:
+                found.update(r.metadata.namespace for r in client.list(info.kind, None))
+        return found
+
+    return _matching(sorted(_lookup(ctx, namespaces) | {DEFAULT_NAMESPACE}), incomplete)
+
+
+def complete_node_name(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """Options naming a Calico node (``--node``, ``--hostname``): the stored Node names."""
+    return _matching(sorted(_lookup(ctx, lambda client: {r.metadata.name for r in client.list("Node", None)})),
+                     incomplete)
+
+
+def _lookup(ctx: click.Context, query: Callable[[object], set[str]]) -> set[str]:
+    """Run ``query(client)`` against the datastore named by ``-c/--config``; empty on any failure
+    or when it does not answer within LOOKUP_TIMEOUT seconds. Never creates a datastore."""
+    result: set[str] = set()
+
+    def work() -> None:
+        try:
+            client = _read_only_client(ctx.params.get("config"))
+            if client is not None:
+                result.update(query(client))
+        except Exception:  # noqa: BLE001 - completion must never fail the shell
+            result.clear()
+
+    worker = threading.Thread(target=work, name="pycalicoctl-completion", daemon=True)
+    worker.start()
+    worker.join(LOOKUP_TIMEOUT)
+    return set(result) if not worker.is_alive() else set()
+
+
+def _read_only_client(config_path: str | None):
+    """A datastore client for lookups, or None when the local datastore file does not exist."""
+    from datastore.backend import open_backend
+    from datastore.client import Client
+    from datastore.config import load_config
+
+    config = load_config(config_path)
+    if config.datastore_type == "local" and not os.path.exists(config.datastore_path):
+        return None
+    return Client(open_backend(config))
+
+
+# ---------------------------------------------------------------------------------------------
+# Walking calicoctl's command line
+
+
+def complete_args(cli: click.Group, args: list[str], incomplete: str) -> list[CompletionItem]:
+    """Completions for the word ``incomplete`` after the complete words ``args`` (program name
+    excluded). Plain items are whole-word replacements: for ``--output=ya`` they read ``--output=yaml``."""
+    root = click.Context(cli, info_name=PROG_NAME, resilient_parsing=True)
+    position = _skip_global_options(args)
+    if position >= len(args):
+        return _complete_root(root, args, incomplete)
+    name, rest = args[position], args[position + 1:]
+    try:
+        return _complete_command(root, name, rest, incomplete)
+    except (CliExit, click.ClickException, click.exceptions.Exit, click.Abort):
+        # The command line cannot be parsed that far (e.g. -h, an ambiguous option): nothing to offer.
+        return []
+
+
+def _global_option(word: str) -> tuple[str, bool] | None:
+    """The global option a word names (long options may be abbreviated), and whether its value is attached."""
+    if word.startswith("-l") and not word.startswith("--"):
+        return "-l", len(word) > 2
+    name, eq, _ = word.partition("=")
+    matches = [spelling for spelling, _ in _GLOBAL_OPTIONS if spelling == name]
+    if not matches and name.startswith("--"):
+        matches = [spelling for spelling, _ in _GLOBAL_OPTIONS if spelling.startswith(name)]
+    if len(matches) != 1:
+        return None
+    return matches[0], bool(eq)
+
+
+def _takes_value(option: str) -> bool:
+    return dict(_GLOBAL_OPTIONS)[option]
+
+
+def _skip_global_options(args: list[str]) -> int:
+    """Index of the command word in ``args`` (``len(args)`` if it has not been typed yet)."""
+    i = 0
+    while i < len(args) and args[i].startswith("-") and args[i] != "-":
+        found = _global_option(args[i])
+        if found is not None and _takes_value(found[0]) and not found[1]:
+            i += 1
+        i += 1
+    return i
+
+
+def _complete_root(root: click.Context, args: list[str], incomplete: str) -> list[CompletionItem]:
+    previous = _global_option(args[-1]) if args else None
+    if previous is not None and _takes_value(previous[0]) and not previous[1]:
+        return _matching(LOG_LEVELS, incomplete) if previous[0] in ("-l", "--log-level") else []
+    if incomplete.startswith("--log-level="):
+        typed = incomplete[len("--log-level="):]
+        return [CompletionItem(f"--log-level={level}") for level in LOG_LEVELS if level.startswith(typed)]
+    if incomplete.startswith("-l") and len(incomplete) > 2:
+        return [CompletionItem(f"-l{level}") for level in LOG_LEVELS if level.startswith(incomplete[2:])]
+    if incomplete.startswith("-"):
+        return _matching((spelling for spelling, _ in _GLOBAL_OPTIONS), incomplete)
+    cli = root.command
+    items = []
+    for name in cli.list_commands(root):
+        if name.startswith(incomplete):
+            command = cli.get_command(root, name)
+            items.append(CompletionItem(name, help=command.get_short_help_str() if command else None))
+    return items
+
+
+def _complete_command(parent: click.Context, name: str, rest: list[str], incomplete: str) -> list[CompletionItem]:
+    command = parent.command.get_command(parent, name)
+    if command is None:
+        return []
+    if isinstance(command, click.Group):
+        ctx = click.Context(command, info_name=name, parent=parent, resilient_parsing=True)
+        words = [w for w in rest if not w.startswith("-")]
+        if words:
+            return _complete_command(ctx, words[0], rest[rest.index(words[0]) + 1:], incomplete)
+        return [
+            CompletionItem(sub, help=command.get_command(ctx, sub).get_short_help_str())
+            for sub in command.list_commands(ctx)
+            if sub.startswith(incomplete)
+        ]
+    ctx = command.make_context(name, list(rest), parent=parent, resilient_parsing=True)
+    option_prefix = ""
+    if incomplete.startswith("-") and "=" in incomplete:
+        option_prefix = incomplete.partition("=")[0] + "="
+    target, value = _resolve_incomplete(ctx, list(rest), incomplete)
+    items = target.shell_complete(ctx, value)
+    if option_prefix and target is not command:
+        return [_with_prefix(item, option_prefix) for item in items]
+    return items
+
+
+def _with_prefix(item: CompletionItem, prefix: str) -> CompletionItem:
+    if item.type != "plain":
+        return item
+    return CompletionItem(prefix + item.value, type=item.type, help=item.help)
+
+
+# ---------------------------------------------------------------------------------------------
+# Shell adapters
+
+
+class _CalicoctlComplete(ShellComplete):
+    """Completion through :func:`complete_args` instead of click's generic context walk."""
+
+    cli: click.Group
+
+    def get_completions(self, args: list[str], incomplete: str) -> list[CompletionItem]:
+        return complete_args(self.cli, args, incomplete)
+
+
+# click's bash script, plus: no space after a completion ending in "=" or "/" (``-o custom-columns=``,
+# ``go-template-file=dir/``) so the value can be typed straight on.
+_SOURCE_BASH = """\
+%(complete_func)s() {
+    local IFS=$'\\n'
+    local response
+
+    response=$(env COMP_WORDS="${COMP_WORDS[*]}" COMP_CWORD=$COMP_CWORD \
+%(complete_var)s=bash_complete $1)
+
+    for completion in $response; do
+        IFS=',' read type value <<< "$completion"
+
+        if [[ $type == 'dir' ]]; then
+            COMPREPLY=()
+            compopt -o dirnames
+        elif [[ $type == 'file' ]]; then
+            COMPREPLY=()
+            compopt -o default
+        elif [[ $type == 'plain' ]]; then
+            COMPREPLY+=($value)
+            if [[ $value == *= || $value == */ ]]; then
+                compopt -o nospace
+            fi
+        fi
+    done
+
+    return 0
+}
+
+%(complete_func)s_setup() {
+    complete -o nosort -F %(complete_func)s %(prog_name)s
+}
+
+%(complete_func)s_setup;
+"""
+
+
+class CalicoctlBashComplete(_CalicoctlComplete, BashComplete):
+    """Bash splits ``--output=yaml`` into three words at ``=``; join them back for completion and
+    return only the part after ``=``, which is the word bash replaces."""
+
+    source_template = _SOURCE_BASH
+
+    def get_completions(self, args: list[str], incomplete: str) -> list[CompletionItem]:
+        if incomplete == "=" and args:
+            left = args[-1] + "="
+            items = super().get_completions(args[:-1], left)
+            return _strip_prefix(items, left, "=")
+        if len(args) >= 2 and args[-1] == "=":
+            left = args[-2] + "="
+            items = super().get_completions(args[:-2], left + incomplete)
+            return _strip_prefix(items, left, "")
+        return super().get_completions(args, incomplete)
+
+
+def _strip_prefix(items: list[CompletionItem], prefix: str, replacement: str) -> list[CompletionItem]:
+    result = []
+    for item in items:
+        if item.type == "plain":
+            if not item.value.startswith(prefix):
+                continue
+            item = CompletionItem(replacement + item.value[len(prefix):], type=item.type, help=item.help)
+        result.append(item)
+    return result
+
+
+class CalicoctlZshComplete(_CalicoctlComplete, ZshComplete):
+    """Zsh adapter."""
+
+
+class CalicoctlFishComplete(_CalicoctlComplete, FishComplete):
+    """Fish adapter."""
+
+
+SHELLS: dict[str, type[ShellComplete]] = {
+    "bash": CalicoctlBashComplete,
+    "zsh": CalicoctlZshComplete,
+    "fish": CalicoctlFishComplete,
+}
+
+
+def source(cli: click.Group, shell: str) -> str:
+    """The completion script for ``shell`` (what ``_PYCALICOCTL_COMPLETE=<shell>_source`` prints)."""
+    return SHELLS[shell](cli, {}, PROG_NAME, COMPLETE_VAR).source()
+
+
+def run_if_requested(cli: click.Group, environ: dict[str, str] | None = None) -> None:
+    """If ``_PYCALICOCTL_COMPLETE`` is set, print the script or the completions and exit."""
+    environ = os.environ if environ is None else environ
+    instruction = environ.get(COMPLETE_VAR)
+    if not instruction:
+        return
+    for name, cls in SHELLS.items():
+        add_completion_class(cls, name)
+    sys.exit(shell_complete(cli, {}, PROG_NAME, COMPLETE_VAR, instruction))

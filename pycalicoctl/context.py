@@ -1,0 +1,51 @@
+"""The lazy per-invocation context object: global flags plus a datastore client built on first use.
+
+Tests inject a ready client with ``CliRunner().invoke(cli, args, obj=CliContext(client=...))``.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from pycalicoctl.docs import DEFAULT_CONFIG_PATH
+from pycalicoctl.errors import StdoutFailure
+
+
+@dataclass
+class CliContext:
+    """State shared by the commands of one invocation."""
+
+    client: Any = None
+    log_level: str = "panic"
+    allow_version_mismatch: bool = False
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def get_client(self, config_path: str = DEFAULT_CONFIG_PATH) -> Any:
+        """The datastore client, connected on first use from ``-c`` (calicoctl's precedence rules)."""
+        if self.client is None:
+            self.client = connect(config_path)
+        return self.client
+
+
+def load_config(config_path: str = DEFAULT_CONFIG_PATH) -> Any:
+    """The DatastoreConfig for ``-c``: a missing non-default file is calicoctl's stdout failure."""
+    if config_path != DEFAULT_CONFIG_PATH and not os.path.exists(config_path):
+        raise StdoutFailure(f"Error reading config file: {config_path}")
+    from datastore import config as ds_config
+
+    try:
+        return ds_config.load_config(None if config_path == DEFAULT_CONFIG_PATH else config_path)
+    except Exception as exc:  # any config problem is reported as calicoctl does
+        raise StdoutFailure(f"Failed to create Calico API client: {exc}") from None
+
+
+def connect(config_path: str = DEFAULT_CONFIG_PATH) -> Any:
+    """A datastore Client for ``-c``; failures → ``Failed to create Calico API client: <err>`` (stdout)."""
+    config = load_config(config_path)
+    from datastore import client as ds_client
+
+    try:
+        return ds_client.connect(config)
+    except Exception as exc:
+        raise StdoutFailure(f"Failed to create Calico API client: {exc}") from None
