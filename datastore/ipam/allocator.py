@@ -1,0 +1,501 @@
+"""IPAM operations over a Backend: auto-assign, assign a specific IP, release, affinities (libcalico-go `lib/ipam`).
+
+Every write is a compare-and-swap on the key's mod_revision with a bounded retry (Calico's 100);
+blocks are only changed as new immutable values that are written before anything relies on them.
+Order of writes for an allocation, as in Calico: the handle first, then the block; if the block write
+loses its race the handle is decremented again. Claiming a block is two-phase: affinity `pending`,
+block created, affinity `confirmed` (pending affinities count as absent for everyone else).
+"""
+from __future__ import annotations
+
+import ipaddress
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Mapping, Sequence
+
+from datastore.backend.base import Backend, KeyValue
+from datastore.errors import AlreadyExists, Conflict, DatastoreError, NotFound
+from datastore.ipam.block import AllocationBlock, IPAddress, IPNetwork
+from datastore.ipam.records import AffinityState, AllocationHandle, HostAffinity, IPAMConfig
+from datastore.keys import (
+    HANDLE_PREFIX,
+    BlockAffinityKey,
+    BlockKey,
+    HandleKey,
+    IPAMConfigKey,
+    block_affinity_prefix,
+    block_prefix,
+)
+
+DATASTORE_RETRIES = 100
+USE_WORKLOAD = "Workload"
+USE_TUNNEL = "Tunnel"
+
+
+class IPAMError(DatastoreError):
+    """An IPAM request that cannot be satisfied; the text is Calico's."""
+
+
+class BlockLimitError(IPAMError):
+    def __init__(self):
+        super().__init__("cannot allocate new block due to per host block limit")
+
+
+@dataclass(frozen=True)
+class PoolInfo:
+    """What IPAM needs of an IPPool."""
+
+    name: str
+    cidr: IPNetwork
+    block_size: int
+    node_selector: str = "all()"
+    disabled: bool = False
+    allowed_uses: tuple[str, ...] = (USE_WORKLOAD, USE_TUNNEL)
+    assignment_mode: str = "Automatic"
+
+    @classmethod
+    def from_resource(cls, pool) -> "PoolInfo":
+        """From a (defaulted) v3 IPPool resource."""
+        spec = pool.spec
+        cidr = ipaddress.ip_network(spec.cidr, strict=False)
+        return cls(
+            name=pool.metadata.name,
+            cidr=cidr,
+            block_size=spec.block_size or (26 if cidr.version == 4 else 122),
+            node_selector=spec.node_selector or "all()",
+            disabled=spec.disabled,
+            allowed_uses=tuple(spec.allowed_uses) or (USE_WORKLOAD, USE_TUNNEL),
+            assignment_mode=getattr(spec, "assignment_mode", "") or "Automatic",
+        )
+
+    def block_cidrs_count(self) -> int:
+        return 1 << (self.block_size - self.cidr.prefixlen)
+
+    def block_at(self, index: int) -> IPNetwork:
+        step = 1 << ((32 if self.cidr.version == 4 else 128) - self.block_size)
+        return ipaddress.ip_network((int(self.cidr.network_address) + index * step, self.block_size))
+
+
+@dataclass(frozen=True)
+class AssignRequest:
+    """One family's share of an auto-assign request."""
+
+    count: int
+    handle_id: str
+    hostname: str
+    attrs: Mapping[str, str] = field(default_factory=dict)
+    pools: tuple[str, ...] = ()        # explicit pool names or CIDRs (CNI ipv4_pools); nodeSelector ignored
+    intended_use: str = USE_WORKLOAD
+    max_blocks_per_host: int = 0
+
+
+def fnv1_32(text: str) -> int:
+    """FNV-1 32-bit hash (as Go's hash/fnv New32), Calico's seed for a host's block walk."""
+    value = 0x811C9DC5
+    for byte in text.encode():
+        value = (value * 0x01000193) & 0xFFFFFFFF
+        value ^= byte
+    return value
+
+
+class IPAM:
+    """Calico IPAM against one backend.
+
+    ``pools`` returns the IPPools (PoolInfo, in name order), ``node_labels(hostname)`` the labels of
+    that Calico Node (None if no such node), ``reservations`` the reserved CIDRs of all IPReservations.
+    """
+
+    def __init__(
+        self,
+        backend: Backend,
+        pools: Callable[[], Sequence[PoolInfo]],
+        node_labels: Callable[[str], Mapping[str, str] | None] = lambda host: {},
+        reservations: Callable[[], Sequence[IPNetwork]] = lambda: (),
+        clock_ns: Callable[[], int] = time.time_ns,
+    ):
+        self.backend = backend
+        self._pools = pools
+        self._node_labels = node_labels
+        self._reservations = reservations
+        self._clock_ns = clock_ns
+
+    # --- configuration -----------------------------------------------------------------------
+    def get_config(self) -> IPAMConfig:
+        try:
+            return IPAMConfig.from_json(self.backend.get(IPAMConfigKey().path).value)
+        except NotFound:
+            return IPAMConfig()
+
+    def set_config(self, config: IPAMConfig) -> None:
+        problems = config.problems()
+        if problems:
+            raise IPAMError(problems[0])
+        key = IPAMConfigKey().path
+        for _ in range(DATASTORE_RETRIES):
+            try:
+                current = self.backend.get(key)
+            except NotFound:
+                try:
+                    self.backend.create(key, config.to_bytes())
+                    return
+                except AlreadyExists:
+                    continue
+            try:
+                self.backend.update(key, config.to_bytes(), current.mod_revision)
+                return
+            except (Conflict, NotFound):
+                continue
+        raise IPAMError("too many conflicts updating the IPAM configuration")
+
+    # --- reading -----------------------------------------------------------------------------
+    def blocks(self, version: int | None = None) -> list[tuple[KeyValue, AllocationBlock]]:
+        """Every allocation block (of one IP version, or both), in key order."""
+        versions = (version,) if version else (4, 6)
+        found = []
+        for v in versions:
+            kvs, _ = self.backend.list(block_prefix(v))
+            found.extend((kv, AllocationBlock.from_json(kv.value)) for kv in kvs)
+        return found
+
+    def handles(self) -> list[AllocationHandle]:
+        kvs, _ = self.backend.list(HANDLE_PREFIX)
+        return [AllocationHandle.from_json(kv.key[len(HANDLE_PREFIX):], kv.value) for kv in kvs]
+
+    def host_affinities(self, hostname: str, version: int) -> list[tuple[IPNetwork, HostAffinity]]:
+        prefix = block_affinity_prefix(hostname, version)
+        kvs, _ = self.backend.list(prefix)
+        result = []
+        for kv in kvs:
+            segment = kv.key[len(prefix):]
+            address, _, length = segment.rpartition("-")
+            result.append((ipaddress.ip_network(f"{address}/{length}"), HostAffinity.from_json(kv.value)))
+        return result
+
+    def block_of(self, address: IPAddress) -> tuple[KeyValue, AllocationBlock] | None:
+        """The block containing ``address``, if one exists."""
+        for pool in self._pools():
+            if address in pool.cidr:
+                cidr = ipaddress.ip_network((int(address), pool.block_size), strict=False)
+                try:
+                    kv = self.backend.get(BlockKey(cidr).path)
+                except NotFound:
+                    return None
+                return kv, AllocationBlock.from_json(kv.value)
+        for kv, block in self.blocks(address.version):
+            if address in block.cidr:
+                return kv, block
+        return None
+
+    # --- pool selection ----------------------------------------------------------------------
+    def usable_pools(self, version: int, request: AssignRequest) -> list[PoolInfo]:
+        pools = [p for p in self._pools() if p.cidr.version == version and not p.disabled]
+        if request.pools:
+            wanted = set(request.pools)
+            chosen = [p for p in pools if p.name in wanted or str(p.cidr) in wanted]
+            missing = wanted - {p.name for p in chosen} - {str(p.cidr) for p in chosen}
+            if missing:
+                raise IPAMError(f"the given pool ({sorted(missing)[0]}) does not exist, or is not enabled")
+            return [p for p in chosen if request.intended_use in p.allowed_uses]
+        labels = self._node_labels(request.hostname)
+        from datastore.selector import parse
+
+        selected = []
+        for pool in pools:
+            if pool.assignment_mode != "Automatic" or request.intended_use not in pool.allowed_uses:
+                continue
+            if labels is None and pool.node_selector.strip() not in ("", "all()"):
+                continue
+            if parse(pool.node_selector or "all()").evaluate(labels or {}):
+                selected.append(pool)
+        return selected
+
+    # --- auto-assign -------------------------------------------------------------------------
+    def auto_assign(self, request: AssignRequest, version: int) -> list[ipaddress.IPv4Interface | ipaddress.IPv6Interface]:
+        """Assign ``request.count`` addresses of one IP version (with the block's mask), as AutoAssign does."""
+        if request.count <= 0:
+            return []
+        config = self.get_config()
+        pools = self.usable_pools(version, request)
+        if not pools:
+            raise IPAMError(f"no configured Calico pools for node {request.hostname}")
+        max_blocks = config.effective_max_blocks
+        if request.max_blocks_per_host:
+            max_blocks = min(max_blocks, request.max_blocks_per_host)
+        reserved = tuple(self._reservations())
+        assigned: list[IPAddress] = []
+        result_masks: dict[IPAddress, int] = {}
+
+        def take(block_cidr: IPNetwork, require_affinity: bool) -> None:
+            got = self._assign_from_block(block_cidr, request, request.count - len(assigned),
+                                          reserved, require_affinity)
+            for address in got:
+                assigned.append(address)
+                result_masks[address] = block_cidr.prefixlen
+
+        affine = [cidr for cidr, aff in self.host_affinities(request.hostname, version)
+                  if aff.state is AffinityState.CONFIRMED and any(cidr.subnet_of(p.cidr) for p in pools)]
+        for cidr in affine:
+            if len(assigned) >= request.count:
+                break
+            take(cidr, True)
+        pools_exhausted = False
+        while len(assigned) < request.count and config.auto_allocate_blocks:
+            if len(self.host_affinities(request.hostname, version)) >= max_blocks:
+                raise BlockLimitError()
+            claimed = self._claim_new_block(pools, request.hostname, reserved)
+            if claimed is None:
+                pools_exhausted = True
+                break
+            take(claimed, True)
+        if len(assigned) < request.count and pools_exhausted and not config.strict_affinity:
+            for pool in pools:
+                for cidr in self._walk(pool, request.hostname):
+                    if len(assigned) >= request.count:
+                        break
+                    take(cidr, False)
+        return [ipaddress.ip_interface((a, result_masks[a])) for a in assigned]
+
+    def _walk(self, pool: PoolInfo, hostname: str) -> Iterable[IPNetwork]:
+        """The pool's block CIDRs from a per-host pseudo-random start, wrapping around."""
+        count = pool.block_cidrs_count()
+        start = random.Random(fnv1_32(hostname)).randrange(count) if count > 1 else 0
+        for i in range(count):
+            yield pool.block_at((start + i) % count)
+
+    def _claim_new_block(self, pools: Sequence[PoolInfo], hostname: str,
+                         reserved: Sequence[IPNetwork]) -> IPNetwork | None:
+        existing = {block.cidr for _, block in self.blocks(pools[0].cidr.version)}
+        for pool in pools:
+            for cidr in self._walk(pool, hostname):
+                if cidr in existing or any(cidr.subnet_of(r) for r in reserved if r.version == cidr.version):
+                    continue
+                if self.claim_block(cidr, hostname):
+                    return cidr
+                existing.add(cidr)
+        return None
+
+    def claim_block(self, cidr: IPNetwork, hostname: str) -> bool:
+        """Two-phase claim of ``cidr`` for ``hostname``; False if another host owns the block."""
+        affinity_key = BlockAffinityKey(hostname, cidr).path
+        try:
+            self.backend.create(affinity_key, HostAffinity(AffinityState.PENDING).to_bytes())
+        except AlreadyExists:
+            current = self.backend.get(affinity_key)
+            if HostAffinity.from_json(current.value).state is not AffinityState.PENDING:
+                self.backend.update(affinity_key, HostAffinity(AffinityState.PENDING).to_bytes(),
+                                    current.mod_revision)
+        block = AllocationBlock.new(cidr, f"host:{hostname}", self._clock_ns())
+        try:
+            self.backend.create(BlockKey(cidr).path, block.to_bytes())
+        except AlreadyExists:
+            existing = AllocationBlock.from_json(self.backend.get(BlockKey(cidr).path).value)
+            if existing.affinity != f"host:{hostname}":
+                self._delete_quietly(affinity_key)
+                return False
+        self._set_affinity(affinity_key, AffinityState.CONFIRMED)
+        return True
+
+    def _set_affinity(self, key: str, state: AffinityState) -> None:
+        for _ in range(DATASTORE_RETRIES):
+            current = self.backend.get(key)
+            try:
+                self.backend.update(key, HostAffinity(state).to_bytes(), current.mod_revision)
+                return
+            except Conflict:
+                continue
+        raise IPAMError(f"too many conflicts updating affinity {key}")
+
+    def _delete_quietly(self, key: str) -> None:
+        try:
+            self.backend.delete(key)
+        except NotFound:
+            pass
+
+    def _assign_from_block(self, cidr: IPNetwork, request: AssignRequest, count: int,
+                           reserved: Sequence[IPNetwork], require_affinity: bool) -> list[IPAddress]:
+        key = BlockKey(cidr).path
+        for _ in range(DATASTORE_RETRIES):
+            try:
+                kv = self.backend.get(key)
+            except NotFound:
+                return []
+            block = AllocationBlock.from_json(kv.value)
+            if require_affinity and block.affinity != f"host:{request.hostname}":
+                return []
+            assignment = block.assign(count, request.handle_id, request.attrs, _reserved_ordinals(block, reserved))
+            if not assignment.addresses:
+                return []
+            n = len(assignment.addresses)
+            self._change_handle(request.handle_id, str(cidr), n)
+            try:
+                self.backend.update(key, assignment.block.for_write().to_bytes(), kv.mod_revision)
+            except (Conflict, NotFound):
+                self._change_handle(request.handle_id, str(cidr), -n)
+                continue
+            return list(assignment.addresses)
+        raise IPAMError(f"too many conflicts assigning from block {cidr}")
+
+    # --- specific address --------------------------------------------------------------------
+    def assign_ip(self, address: IPAddress, handle_id: str, attrs: Mapping[str, str], hostname: str) -> None:
+        """Assign one given address (claiming its block for ``hostname`` if it has none)."""
+        pool = next((p for p in self._pools() if address in p.cidr), None)
+        if pool is None:
+            raise IPAMError("The provided IP address is not in a configured pool")
+        cidr = ipaddress.ip_network((int(address), pool.block_size), strict=False)
+        key = BlockKey(cidr).path
+        for _ in range(DATASTORE_RETRIES):
+            try:
+                kv = self.backend.get(key)
+            except NotFound:
+                config = self.get_config()
+                if not self.claim_block(cidr, hostname) and config.strict_affinity:
+                    raise IPAMError(f"block {cidr} is affine to another host") from None
+                continue
+            block = AllocationBlock.from_json(kv.value)
+            if self.get_config().strict_affinity and block.affinity != f"host:{hostname}":
+                raise IPAMError(f"block {cidr} is affine to another host")
+            try:
+                new = block.assign_address(address, handle_id, attrs)
+            except ValueError as exc:
+                raise IPAMError(str(exc)) from None
+            self._change_handle(handle_id, str(cidr), 1)
+            try:
+                self.backend.update(key, new.for_write().to_bytes(), kv.mod_revision)
+            except (Conflict, NotFound):
+                self._change_handle(handle_id, str(cidr), -1)
+                continue
+            return
+        raise IPAMError(f"too many conflicts assigning {address}")
+
+    # --- release -----------------------------------------------------------------------------
+    def release_ips(self, addresses: Iterable[IPAddress]) -> list[IPAddress]:
+        """Release addresses; returns those that were not allocated (not an error, as in Calico)."""
+        by_block: dict[str, tuple[IPNetwork, list[IPAddress]]] = {}
+        unallocated: list[IPAddress] = []
+        for address in addresses:
+            found = self.block_of(address)
+            if found is None:
+                unallocated.append(address)
+                continue
+            cidr = found[1].cidr
+            by_block.setdefault(str(cidr), (cidr, []))[1].append(address)
+        for cidr, members in by_block.values():
+            unallocated.extend(self._release_in_block(cidr, lambda b, m=members: b.release(m)))
+        return unallocated
+
+    def release_by_handle(self, handle_id: str) -> int:
+        """Release every address of a handle; returns how many were released. NotFound if no such handle."""
+        handle_key = HandleKey(handle_id).path
+        kv = self.backend.get(handle_key)
+        handle = AllocationHandle.from_json(handle_id, kv.value)
+        released = 0
+        for block_cidr, _ in handle.blocks:
+            cidr = ipaddress.ip_network(block_cidr)
+            before = self._count_handle_in_block(cidr, handle_id)
+            self._release_in_block(cidr, lambda b: b.release_handle(handle_id), delete_empty_unaffine=True)
+            released += before
+        return released
+
+    def _count_handle_in_block(self, cidr: IPNetwork, handle_id: str) -> int:
+        try:
+            return len(AllocationBlock.from_json(self.backend.get(BlockKey(cidr).path).value)
+                       .addresses_of_handle(handle_id))
+        except NotFound:
+            return 0
+
+    def _release_in_block(self, cidr: IPNetwork, release, delete_empty_unaffine: bool = False) -> list[IPAddress]:
+        key = BlockKey(cidr).path
+        for _ in range(DATASTORE_RETRIES):
+            try:
+                kv = self.backend.get(key)
+            except NotFound:
+                return []
+            outcome = release(AllocationBlock.from_json(kv.value))
+            if not outcome.released:
+                return list(outcome.unallocated)
+            try:
+                if delete_empty_unaffine and outcome.block.is_empty and outcome.block.affinity is None:
+                    self.backend.delete(key, kv.mod_revision)
+                else:
+                    self.backend.update(key, outcome.block.for_write().to_bytes(), kv.mod_revision)
+            except (Conflict, NotFound):
+                continue
+            for handle_id, count in outcome.handle_counts:
+                self._change_handle(handle_id, str(cidr), -count)
+            return list(outcome.unallocated)
+        raise IPAMError(f"too many conflicts releasing from block {cidr}")
+
+    def _change_handle(self, handle_id: str, block_cidr: str, delta: int) -> None:
+        """Add ``delta`` addresses in ``block_cidr`` to a handle (CAS); an emptied handle is deleted."""
+        key = HandleKey(handle_id).path
+        for _ in range(DATASTORE_RETRIES):
+            try:
+                kv = self.backend.get(key)
+            except NotFound:
+                if delta <= 0:
+                    return
+                try:
+                    self.backend.create(key, AllocationHandle(handle_id).increment(block_cidr, delta).to_bytes())
+                    return
+                except AlreadyExists:
+                    continue
+            handle = AllocationHandle.from_json(handle_id, kv.value)
+            if delta >= 0:
+                new = handle.increment(block_cidr, delta)
+            else:
+                new = handle.decrement(block_cidr, min(-delta, handle.count_in(block_cidr)))
+            try:
+                if new.is_empty:
+                    self.backend.delete(key, kv.mod_revision)
+                else:
+                    self.backend.update(key, new.to_bytes(), kv.mod_revision)
+                return
+            except (Conflict, NotFound):
+                continue
+        raise IPAMError(f"too many conflicts updating handle {handle_id}")
+
+    # --- affinities --------------------------------------------------------------------------
+    def release_block_affinity(self, hostname: str, cidr: IPNetwork) -> None:
+        """Give up a host's claim: pendingDeletion, then delete the block if empty (else un-own it), then the affinity."""
+        affinity_key = BlockAffinityKey(hostname, cidr).path
+        try:
+            self._set_affinity(affinity_key, AffinityState.PENDING_DELETION)
+        except NotFound:
+            return
+        key = BlockKey(cidr).path
+        for _ in range(DATASTORE_RETRIES):
+            try:
+                kv = self.backend.get(key)
+            except NotFound:
+                break
+            block = AllocationBlock.from_json(kv.value)
+            if block.affinity != f"host:{hostname}":
+                break
+            try:
+                if block.is_empty:
+                    self.backend.delete(key, kv.mod_revision)
+                else:
+                    self.backend.update(key, block.with_affinity(None).for_write().to_bytes(), kv.mod_revision)
+                break
+            except (Conflict, NotFound):
+                continue
+        self._delete_quietly(affinity_key)
+
+    def release_host_affinities(self, hostname: str) -> None:
+        for version in (4, 6):
+            for cidr, _ in self.host_affinities(hostname, version):
+                self.release_block_affinity(hostname, cidr)
+
+
+def _reserved_ordinals(block: AllocationBlock, reserved: Sequence[IPNetwork]) -> frozenset[int]:
+    ordinals: set[int] = set()
+    base = int(block.cidr.network_address)
+    top = base + block.size - 1
+    for net in reserved:
+        if net.version != block.cidr.version or not block.cidr.overlaps(net):
+            continue
+        start = max(base, int(net.network_address))
+        end = min(top, int(net.broadcast_address))
+        ordinals.update(range(start - base, end - base + 1))
+    return frozenset(ordinals)
