@@ -241,12 +241,17 @@ def _complete_root(root: click.Context, args: list[str], incomplete: str) -> lis
     if incomplete.startswith("-"):
         return _matching((spelling for spelling, _ in _GLOBAL_OPTIONS), incomplete)
     cli = root.command
-    items = []
-    for name in cli.list_commands(root):
-        if name.startswith(incomplete):
-            command = cli.get_command(root, name)
-            items.append(CompletionItem(name, help=command.get_short_help_str() if command else None))
-    return items
+    return [CompletionItem(name, help=_short_help(root, name)) for name in cli.list_commands(root)
+            if name.startswith(incomplete)]
+
+
+def _short_help(ctx: click.Context, name: str) -> str | None:
+    """A command's one-line help, or None when its module cannot be loaded (still completed by name)."""
+    try:
+        command = ctx.command.get_command(ctx, name)
+    except ImportError:
+        return None
+    return command.get_short_help_str() if command is not None else None
 
 
 def _complete_command(parent: click.Context, name: str, rest: list[str], incomplete: str) -> list[CompletionItem]:
@@ -258,11 +263,8 @@ def _complete_command(parent: click.Context, name: str, rest: list[str], incompl
         words = [w for w in rest if not w.startswith("-")]
         if words:
             return _complete_command(ctx, words[0], rest[rest.index(words[0]) + 1:], incomplete)
-        return [
-            CompletionItem(sub, help=command.get_command(ctx, sub).get_short_help_str())
-            for sub in command.list_commands(ctx)
-            if sub.startswith(incomplete)
-        ]
+        return [CompletionItem(sub, help=_short_help(ctx, sub)) for sub in command.list_commands(ctx)
+                if sub.startswith(incomplete)]
     ctx = command.make_context(name, list(rest), parent=parent, resilient_parsing=True)
     option_prefix = ""
     if incomplete.startswith("-") and "=" in incomplete:

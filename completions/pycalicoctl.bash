@@ -1,0 +1,31 @@
+_pycalicoctl_completion() {
+    local IFS=$'\n'
+    local response
+
+    response=$(env COMP_WORDS="${COMP_WORDS[*]}" COMP_CWORD=$COMP_CWORD _PYCALICOCTL_COMPLETE=bash_complete $1)
+
+    for completion in $response; do
+        IFS=',' read type value <<< "$completion"
+
+        if [[ $type == 'dir' ]]; then
+            COMPREPLY=()
+            compopt -o dirnames
+        elif [[ $type == 'file' ]]; then
+            COMPREPLY=()
+            compopt -o default
+        elif [[ $type == 'plain' ]]; then
+            COMPREPLY+=($value)
+            if [[ $value == *= || $value == */ ]]; then
+                compopt -o nospace
+            fi
+        fi
+    done
+
+    return 0
+}
+
+_pycalicoctl_completion_setup() {
+    complete -o nosort -F _pycalicoctl_completion pycalicoctl
+}
+
+_pycalicoctl_completion_setup;
