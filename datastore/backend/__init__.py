@@ -23,19 +23,24 @@ class WatchCompacted(DatastoreError):
 
 
 def open_backend(config: "DatastoreConfig") -> "Backend":
-    """The backend for ``config``: LocalBackend for ``local``, EtcdBackend for ``etcdv3``."""
+    """The backend for ``config``: LocalBackend for ``local``, EtcdBackend for ``etcdv3`` (ConfigError otherwise)."""
+    from datastore.config import ConfigError, check_supported
+
+    check_supported(config)
     if config.datastore_type == "local":
         from datastore.backend.local import LocalBackend
 
         return LocalBackend(config.datastore_path)
-    if config.datastore_type == "etcdv3":
-        from datastore.backend.etcd import EtcdBackend, EtcdClient, TLSConfig
+    from datastore.backend.etcd import EtcdBackend, EtcdClient, TLSConfig
 
+    try:
         client = EtcdClient(
             config.etcd_endpoints,
-            tls=TLSConfig(config.etcd_ca_cert_file, config.etcd_cert_file, config.etcd_key_file),
+            tls=TLSConfig(config.etcd_ca_cert_file, config.etcd_cert_file, config.etcd_key_file,
+                          config.etcd_ca_cert, config.etcd_cert, config.etcd_key),
             user=config.etcd_username,
             password=config.etcd_password,
         )
-        return EtcdBackend(client)
-    raise ValueError(f"unsupported datastore type {config.datastore_type!r}")
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+    return EtcdBackend(client)

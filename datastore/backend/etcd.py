@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import os
 import socket
 import threading
 import urllib.parse
@@ -276,18 +277,32 @@ class Endpoint:
 
 @dataclass(frozen=True)
 class TLSConfig:
-    """Client TLS material: CA bundle file, client certificate and key files (any may be empty)."""
+    """Client TLS material as files (CA bundle, client certificate, key) and/or inline PEM text."""
 
     ca_cert: str = ""
     cert: str = ""
     key: str = ""
+    ca_data: str = ""
+    cert_data: str = ""
+    key_data: str = ""
 
     def context(self):
+        """An ssl.SSLContext verifying the server and presenting the client certificate, if any."""
         import ssl
 
-        ctx = ssl.create_default_context(cafile=self.ca_cert or None)
+        ctx = ssl.create_default_context(cafile=self.ca_cert or None, cadata=self.ca_data or None)
         if self.cert:
             ctx.load_cert_chain(self.cert, self.key or None)
+        elif self.cert_data:
+            import tempfile
+
+            with tempfile.TemporaryDirectory(prefix="pycalico-tls-") as tmp:
+                cert_path, key_path = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+                for path, text in ((cert_path, self.cert_data), (key_path, self.key_data)):
+                    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                    with os.fdopen(fd, "w") as handle:
+                        handle.write(text)
+                ctx.load_cert_chain(cert_path, key_path if self.key_data else None)
         return ctx
 
 
