@@ -128,5 +128,5 @@ class IPAMConfig:
         if self.max_blocks_per_host < 0:
             issues.append("maxBlocksPerHost must be >= 0")
         if self.max_blocks_per_host > 0 and not self.strict_affinity:
-            issues.append("maxBlocksPerHost can only be set when StrictAffinity is enabled")
+            issues.append("MaxBlocksPerHost requires StrictAffinity to be enabled")
         return issues
