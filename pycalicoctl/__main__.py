@@ -8,7 +8,9 @@ from __future__ import annotations
 def main(argv: list[str] | None = None) -> None:
     """Run pycalicoctl with ``argv`` (default ``sys.argv[1:]``) and exit with calicoctl's code."""
     from pycalicoctl.cli import cli
+    from pycalicoctl.completion import run_if_requested
 
+    run_if_requested(cli)
     cli.main(args=argv, prog_name="calicoctl")
 
 
