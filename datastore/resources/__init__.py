@@ -27,7 +27,83 @@ from datastore.resources.network import (
     IPReservation,
     IPReservationSpec,
 )
-from datastore.resources.scalars import Duration, Port
+from datastore.resources.bgp import (
+    BGPConfiguration,
+    BGPConfigurationSpec,
+    BGPFilter,
+    BGPFilterPrefixLength,
+    BGPFilterRule,
+    BGPFilterSpec,
+    BGPPassword,
+    BGPPeer,
+    BGPPeerSpec,
+    Community,
+    PrefixAdvertisement,
+    SecretKeySelector,
+    ServiceIPBlock,
+)
+from datastore.resources.cluster import (
+    AutoHostEndpointConfig,
+    ClusterInformation,
+    ClusterInformationSpec,
+    ControllersConfig,
+    KubeControllersConfiguration,
+    KubeControllersConfigurationSpec,
+    KubeControllersConfigurationStatus,
+    NodeControllerConfig,
+    ReconcilerConfig,
+)
+from datastore.resources.endpoints import (
+    IPNAT,
+    EndpointPort,
+    HostEndpoint,
+    HostEndpointSpec,
+    WorkloadEndpoint,
+    WorkloadEndpointPort,
+    WorkloadEndpointSpec,
+    workload_endpoint_name,
+)
+from datastore.resources.node import (
+    CalicoNodeStatus,
+    CalicoNodeStatusSpec,
+    CalicoNodeStatusStatus,
+    Node,
+    NodeAddress,
+    NodeBGPSpec,
+    NodeSpec,
+    NodeStatus,
+    NodeWireguardSpec,
+    OrchRef,
+)
+from datastore.resources.policy import (
+    EntityRule,
+    GlobalNetworkPolicy,
+    GlobalNetworkPolicySpec,
+    HTTPMatch,
+    HTTPPath,
+    ICMPFields,
+    NetworkPolicy,
+    NetworkPolicySpec,
+    Profile,
+    ProfileSpec,
+    Rule,
+    RuleMetadata,
+    ServiceAccountMatch,
+    ServiceMatch,
+    Tier,
+    TierSpec,
+    default_allow_profile,
+)
+from datastore.resources.scalars import Duration, Port, parse_asn
 from datastore.resources.serde import FrozenMap
+from datastore.resources.sets import GlobalNetworkSet, GlobalNetworkSetSpec, NetworkSet, NetworkSetSpec
 
-register(IPPool, IPReservation, IPAMConfiguration, BlockAffinity)
+register(
+    IPPool, IPReservation, IPAMConfiguration, BlockAffinity,
+    BGPPeer, BGPConfiguration, BGPFilter,
+    Node, CalicoNodeStatus,
+    NetworkPolicy, GlobalNetworkPolicy, Profile, Tier,
+    HostEndpoint, WorkloadEndpoint,
+    NetworkSet, GlobalNetworkSet,
+    ClusterInformation, KubeControllersConfiguration,
+)

@@ -2,7 +2,8 @@
 
 - AS numbers: an integer 0–4294967295 or dotted ``A.B``; always written as the integer.
 - Ports: a number, a ``"min:max"`` range or a named port (:class:`Port`).
-- Protocols: a number 0–255 or a name; a numeric string becomes the number.
+- Protocols: a number 0–255 or a name; a numeric string becomes the number (zero value ``0``,
+  as Go's Uint8OrString marshals it).
 - Durations (metav1.Duration): Go duration text, re-written canonically (``90s`` → ``1m30s``).
 - Timestamps (metav1.Time): RFC 3339, written in UTC at second precision; zero is ``null``.
 - Int-or-string (intstr.IntOrString): a number or a string, kept as given.
@@ -133,7 +134,7 @@ class _ProtocolCodec:
 
     def decode(self, value: object) -> int | str:
         if value is None:
-            return ""
+            return 0
         if isinstance(value, str):
             if re.fullmatch(r"[0-9]+", value) and int(value) <= 255:
                 return int(value)
@@ -148,7 +149,7 @@ class _ProtocolCodec:
         return value
 
     def is_empty(self, value: object) -> bool:
-        return value == ""
+        return False
 
 
 PROTOCOL = _ProtocolCodec()

@@ -155,7 +155,7 @@ def _shape(hint: Any) -> _Shape:
     origin = typing.get_origin(hint)
     if origin is Annotated:
         base, codec = typing.get_args(hint)[:2]
-        if typing.get_origin(base) in (UnionType, typing.Union):
+        if typing.get_origin(base) in (UnionType, typing.Union) and NoneType in typing.get_args(base):
             return _Shape("ptr", inner=_shape(Annotated[_non_none(base), codec]))
         return _Shape("codec", codec=codec)
     if origin in (UnionType, typing.Union):
