@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "get": "pycalicoctl.commands.resources:get",
     "label": "pycalicoctl.commands.resources:label",
     "version": "pycalicoctl.commands.version:version",
+    "node": "pycalicoctl.commands.node:node",
 }
 
 LOG_LEVELS = ("panic", "fatal", "error", "warn", "info", "debug")
