@@ -15,6 +15,14 @@ from datastore.resources.codec import (
     to_list_dict,
     with_defaults,
 )
+from datastore.resources.felix import (
+    FelixConfiguration,
+    FelixConfigurationSpec,
+    HealthTimeoutOverride,
+    ProtoPort,
+    RouteTableIDRange,
+    RouteTableRange,
+)
 from datastore.resources.kinds import API_VERSION, KINDS, KindInfo, cli_kind_names, kind_info, lookup_kind
 from datastore.resources.network import (
     BlockAffinity,
@@ -105,5 +113,5 @@ register(
     NetworkPolicy, GlobalNetworkPolicy, Profile, Tier,
     HostEndpoint, WorkloadEndpoint,
     NetworkSet, GlobalNetworkSet,
-    ClusterInformation, KubeControllersConfiguration,
+    ClusterInformation, KubeControllersConfiguration, FelixConfiguration,
 )
