@@ -428,7 +428,8 @@ def _established(fsm: Fsm, event: Event) -> tuple[Fsm, tuple[Action, ...]]:
         if kind is EventKind.UpdateMsg:
             actions = (ProcessUpdate(),) + actions
         return fsm, actions
-    if kind is EventKind.UpdateMsgErr:
+    if kind is EventKind.UpdateMsgErr or kind in _MSG_ERRORS:
+        # Section 6 errors are reported with their own NOTIFICATION, not as an FSM error.
         return _to_idle(fsm, *_error_notification(event))
     return _to_idle(fsm, SendNotification(_FSM_ERROR, FSM_ERR_ESTABLISHED))
 

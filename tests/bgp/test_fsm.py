@@ -134,7 +134,7 @@ def test_unexpected_message_is_fsm_error(state, subcode):
 
 
 @pytest.mark.parametrize("state,kind", [(OS, E.BGPHeaderErr), (OS, E.BGPOpenMsgErr), (OC, E.BGPHeaderErr),
-                                        (EST, E.UpdateMsgErr)])
+                                        (EST, E.UpdateMsgErr), (EST, E.BGPHeaderErr)])
 def test_message_errors_send_their_notification(state, kind):
     fsm, actions = step(at(state), Event(kind, notification=(3, 5, b"\x40\x01")))
     assert fsm.state is I and actions[0] == SendNotification(3, 5, b"\x40\x01")

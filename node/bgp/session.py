@@ -1,0 +1,424 @@
+"""One BGP session: an FSM instance (fsm.py), its TCP connection, reader task and timers.
+
+Everything that happens to a session is an RFC 4271 §8.1 event handed to ``Session.post``, which
+runs the pure ``fsm.step`` and executes the returned actions in order. Timers are
+``loop.call_later`` handles that post their ``*_Expires`` event; the reader task decodes whole
+messages from the socket and posts message events; the connect task posts ``Tcp_CR_Acked`` or
+``TcpConnectionFails``. Nothing polls. Tasks are created through the host (the speaker), whose
+TaskGroup owns them; the reader and connect tasks never raise anything but ``CancelledError``.
+
+The session knows nothing about routes: the host receives OPENs (to validate, negotiate and
+detect collisions), UPDATEs, ROUTE-REFRESHes, Established and down notices through
+``SessionHost``. Error texts follow BIRD so ``show protocols`` reads like BIRD's.
+"""
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import time
+from typing import Coroutine, Protocol
+
+from . import fsm as F
+from .config import PeerConfig
+from .constants import ErrorCode, MessageType
+from .errors import NotificationError
+from .message import KEEPALIVE_BYTES, Notification, Open, RouteRefresh, Update, decode_body, split_messages
+from .negotiate import Negotiated
+from .transport import connect, peer_address
+
+log = logging.getLogger(__name__)
+
+READ_CHUNK = 1 << 18
+CONNECT_TIMEOUT = 5.0
+
+_TIMER_EVENTS = {
+    F.Timer.CONNECT_RETRY: F.EventKind.ConnectRetryTimer_Expires,
+    F.Timer.HOLD: F.EventKind.HoldTimer_Expires,
+    F.Timer.KEEPALIVE: F.EventKind.KeepaliveTimer_Expires,
+    F.Timer.IDLE_HOLD: F.EventKind.IdleHoldTimer_Expires,
+}
+
+#: BIRD's wording for NOTIFICATION codes (proto/bgp/packets.c ``bgp_msg_table``).
+_BIRD_ERRORS = {
+    (1, 0): "Invalid message header", (1, 1): "Connection not synchronized", (1, 2): "Bad message length",
+    (1, 3): "Bad message type", (2, 0): "Invalid OPEN message", (2, 1): "Unsupported version number",
+    (2, 2): "Bad peer AS", (2, 3): "Bad BGP identifier", (2, 4): "Unsupported optional parameter",
+    (2, 5): "Authentication failure", (2, 6): "Unacceptable hold time", (2, 7): "Required capability missing",
+    (3, 0): "Invalid UPDATE message", (3, 1): "Malformed attribute list",
+    (3, 2): "Unrecognized well-known attribute", (3, 3): "Missing mandatory attribute",
+    (3, 4): "Invalid attribute flags", (3, 5): "Invalid attribute length", (3, 6): "Invalid ORIGIN attribute",
+    (3, 7): "AS routing loop", (3, 8): "Invalid NEXT_HOP attribute", (3, 9): "Optional attribute error",
+    (3, 10): "Invalid network field", (3, 11): "Malformed AS_PATH", (4, 0): "Hold timer expired",
+    (5, 0): "Finite state machine error", (5, 1): "Unexpected message in OpenSent state",
+    (5, 2): "Unexpected message in OpenConfirm state", (5, 3): "Unexpected message in Established state",
+    (6, 0): "Cease", (6, 1): "Maximum number of prefixes reached", (6, 2): "Administrative shutdown",
+    (6, 3): "Peer de-configured", (6, 4): "Administrative reset", (6, 5): "Connection rejected",
+    (6, 6): "Other configuration change", (6, 7): "Connection collision resolution", (6, 8): "Out of Resources",
+    (7, 0): "Invalid ROUTE-REFRESH message", (7, 1): "Invalid ROUTE-REFRESH message length",
+}
+
+
+def error_text(code: int, subcode: int) -> str:
+    """BIRD's description of a NOTIFICATION (code, subcode)."""
+    return _BIRD_ERRORS.get((code, subcode)) or _BIRD_ERRORS.get((code, 0)) or f"Error {code}/{subcode}"
+
+
+class SessionHost(Protocol):
+    """What a session needs from its owner (the speaker)."""
+
+    def local_open(self, session: "Session") -> Open:
+        """Our OPEN for this session."""
+
+    def check_open(self, session: "Session", received: Open) -> Negotiated:
+        """Validate the peer's OPEN (raise OpenMessageError) and return the negotiated context."""
+
+    def collision_loser(self, session: "Session") -> bool:
+        """Called on BGPOpen: True if this connection loses a collision (RFC 4271 §6.8)."""
+
+    def established(self, session: "Session") -> None:
+        """The session reached Established."""
+
+    def update_received(self, session: "Session", update: Update) -> None:
+        """Apply one UPDATE (called in Established only)."""
+
+    def refresh_requested(self, session: "Session", request: RouteRefresh) -> None:
+        """The peer asked for our routes of one family again."""
+
+    def session_down(self, session: "Session", retain_routes: bool) -> None:
+        """The session left a state where it had routes (or never got there)."""
+
+    def spawn(self, coro: Coroutine, name: str) -> asyncio.Task:
+        """Run a task owned by the host's TaskGroup."""
+
+
+class _Connection:
+    """One TCP connection of a session."""
+
+    __slots__ = ("reader", "writer", "outgoing", "task")
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, outgoing: bool):
+        self.reader = reader
+        self.writer = writer
+        self.outgoing = outgoing
+        self.task: asyncio.Task | None = None
+
+
+class Session:
+    """One FSM instance for a configured peer (plus, during a collision, a second one)."""
+
+    def __init__(self, peer: PeerConfig, host: SessionHost, *, local_address: str | None = None):
+        self.peer = peer
+        self.host = host
+        self.local_address = local_address
+        self.fsm = F.Fsm(config=F.FsmConfig(hold_time=peer.hold_time, connect_retry_time=peer.connect_retry_time,
+                                            keepalive_time=peer.keepalive_time, passive=peer.passive))
+        self.since = time.time()
+        self.last_error = ""
+        self.negotiated: Negotiated | None = None
+        self.remote_open: Open | None = None
+        self.was_established = False
+        self._conn: _Connection | None = None
+        self._connect_task: asyncio.Task | None = None
+        self._timers: dict[F.Timer, asyncio.TimerHandle] = {}
+        self._retired = False
+        self._pending_update: Update | None = None
+
+    # -- public surface ------------------------------------------------------------------------
+
+    @property
+    def state(self) -> F.State:
+        """Current FSM state."""
+        return self.fsm.state
+
+    @property
+    def outgoing(self) -> bool:
+        """True when the current connection was initiated by us."""
+        return self._conn is not None and self._conn.outgoing
+
+    @property
+    def local_ip(self) -> str | None:
+        """Our address on the current connection."""
+        if self._conn is None:
+            return None
+        sockname = self._conn.writer.get_extra_info("sockname")
+        if not sockname:
+            return None
+        text = sockname[0].split("%")[0]
+        return text[7:] if text.startswith("::ffff:") else text
+
+    def start(self) -> None:
+        """ManualStart (or its passive variant for passive peers)."""
+        kind = (F.EventKind.ManualStart_with_PassiveTcpEstablishment if self.peer.passive
+                else F.EventKind.ManualStart)
+        self.post(F.Event(kind))
+
+    def stop(self, subcode: int = F.CEASE_ADMIN_SHUTDOWN) -> None:
+        """ManualStop: Cease (with ``subcode``) if a connection is open, then Idle for good."""
+        if self.state in (F.State.OPENSENT, F.State.OPENCONFIRM, F.State.ESTABLISHED) and \
+                subcode != F.CEASE_ADMIN_SHUTDOWN:
+            self._send(Notification.cease(subcode).encode())
+            self._teardown_notice(Notification.cease(subcode))
+            self._apply_all(F.Event(F.EventKind.ManualStop), skip_notification=True)
+        else:
+            self.post(F.Event(F.EventKind.ManualStop))
+        self.retire()
+
+    def retire(self) -> None:
+        """Stop all timers and tasks for good (the session object is being discarded)."""
+        self._retired = True
+        for handle in self._timers.values():
+            handle.cancel()
+        self._timers.clear()
+        if self._connect_task is not None and self._connect_task is not asyncio.current_task():
+            self._connect_task.cancel()
+        self._drop()
+
+    def accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Adopt an incoming connection the speaker assigned to this session."""
+        if self._connect_task is not None:
+            self._connect_task.cancel()
+            self._connect_task = None
+        self._attach(reader, writer, outgoing=False)
+        self.post(F.Event(F.EventKind.TcpConnectionConfirmed))
+
+    def send(self, data: bytes) -> None:
+        """Queue encoded messages on the connection (Established only)."""
+        if self._conn is not None:
+            self._conn.writer.write(data)
+
+    async def drain(self) -> None:
+        """Wait until the socket buffer has room again."""
+        conn = self._conn
+        if conn is not None:
+            try:
+                await conn.writer.drain()
+            except ConnectionError:
+                pass
+
+    def request_refresh(self, afi: int, safi: int) -> None:
+        """Send a ROUTE-REFRESH (if the peer supports it)."""
+        if self.state is F.State.ESTABLISHED and self.negotiated and self.negotiated.route_refresh:
+            self.send(RouteRefresh(afi, safi).encode())
+
+    # -- FSM driver ----------------------------------------------------------------------------
+
+    def post(self, event: F.Event, update: Update | None = None) -> None:
+        """Run one event through the FSM and perform the resulting actions."""
+        self._pending_update = update
+        self._apply_all(event)
+        self._pending_update = None
+
+    def _apply_all(self, event: F.Event, skip_notification: bool = False) -> None:
+        before = self.fsm.state
+        self.fsm, actions = F.step(self.fsm, event)
+        if self.fsm.state is not before:
+            self.since = time.time()
+            log.debug("%s: %s -> %s on %s", self.peer.name, before.label, self.fsm.state.label, event.kind.name)
+            if self.fsm.state is F.State.ESTABLISHED:
+                self.last_error = ""
+        for action in actions:
+            if skip_notification and isinstance(action, F.SendNotification):
+                continue
+            self._execute(action)
+
+    def _execute(self, action: F.Action) -> None:
+        if isinstance(action, F.StartTimer):
+            if not self._retired:
+                self._start_timer(action.timer, action.seconds)
+        elif isinstance(action, F.StopTimer):
+            handle = self._timers.pop(action.timer, None)
+            if handle is not None:
+                handle.cancel()
+        elif isinstance(action, F.InitiateConnection):
+            if not self._retired:
+                self._connect_task = self.host.spawn(self._connect(), f"bgp-connect-{self.peer.name}")
+        elif isinstance(action, F.DropConnection):
+            if self._connect_task is not None and self._connect_task is not asyncio.current_task():
+                self._connect_task.cancel()
+            self._connect_task = None
+            self._drop()
+        elif isinstance(action, F.SendOpen):
+            self._send(self.host.local_open(self).encode())
+        elif isinstance(action, F.SendKeepalive):
+            self._send(KEEPALIVE_BYTES)
+        elif isinstance(action, F.SendNotification):
+            note = Notification(action.code, action.subcode, action.data)
+            self._send(note.encode())
+            self._teardown_notice(note)
+        elif isinstance(action, F.ProcessUpdate):
+            if self._pending_update is not None:
+                self.host.update_received(self, self._pending_update)
+        elif isinstance(action, F.SessionEstablished):
+            self.was_established = True
+            self.host.established(self)
+        elif isinstance(action, F.ReleaseResources):
+            self.host.session_down(self, action.retain_routes)
+            self.was_established = False
+            self.negotiated = None
+            self.remote_open = None
+
+    def _teardown_notice(self, note: Notification) -> None:
+        self.last_error = f"BGP Error: {error_text(note.code, note.subcode)}"
+        log.info("%s: sent NOTIFICATION %s", self.peer.name, self.last_error)
+
+    def _start_timer(self, timer: F.Timer, seconds: float) -> None:
+        old = self._timers.pop(timer, None)
+        if old is not None:
+            old.cancel()
+        loop = asyncio.get_running_loop()
+        self._timers[timer] = loop.call_later(seconds, self._timer_fired, timer)
+
+    def _timer_fired(self, timer: F.Timer) -> None:
+        self._timers.pop(timer, None)
+        self.post(F.Event(_TIMER_EVENTS[timer]))
+
+    # -- connections ---------------------------------------------------------------------------
+
+    def _send(self, data: bytes) -> None:
+        if self._conn is not None and not self._conn.writer.is_closing():
+            self._conn.writer.write(data)
+
+    def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        conn.writer.close()
+        if conn.task is not None and conn.task is not asyncio.current_task():
+            conn.task.cancel()
+
+    def _attach(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, outgoing: bool) -> None:
+        self._drop()
+        conn = _Connection(reader, writer, outgoing)
+        self._conn = conn
+        conn.task = self.host.spawn(self._read_loop(conn), f"bgp-reader-{self.peer.name}")
+
+    async def _connect(self) -> None:
+        peer = self.peer
+        source = peer.source_address or _same_family(self.local_address, peer)
+        try:
+            sock = await connect(peer.address, peer.port, source=source,
+                                 password=peer.password, ttl_security=peer.ttl_security, timeout=CONNECT_TIMEOUT)
+            reader, writer = await asyncio.open_connection(sock=sock, limit=READ_CHUNK)
+        except asyncio.CancelledError:
+            raise
+        except (OSError, asyncio.TimeoutError) as exc:
+            if self._connect_task is asyncio.current_task():
+                self._connect_task = None
+                self.last_error = f"Socket: {_strerror(exc)}"
+                self.post(F.Event(F.EventKind.TcpConnectionFails))
+            return
+        if self._connect_task is not asyncio.current_task() or self._retired:
+            writer.close()
+            return
+        self._connect_task = None
+        self._attach(reader, writer, outgoing=True)
+        self.post(F.Event(F.EventKind.Tcp_CR_Acked))
+
+    async def _read_loop(self, conn: _Connection) -> None:
+        buffer = b""
+        try:
+            while self._conn is conn:
+                try:
+                    chunk = await conn.reader.read(READ_CHUNK)
+                except (ConnectionError, OSError) as exc:
+                    chunk = b""
+                    self.last_error = f"Socket: {_strerror(exc)}"
+                else:
+                    if not chunk:
+                        self.last_error = "Socket: Connection closed"
+                if not chunk:
+                    if self._conn is conn:
+                        self.post(F.Event(F.EventKind.TcpConnectionFails))
+                    return
+                buffer = buffer + chunk if buffer else chunk
+                try:
+                    messages, used = split_messages(buffer)
+                except NotificationError as err:
+                    self.post(F.Event(F.EventKind.BGPHeaderErr, notification=(err.code, err.subcode, err.data)))
+                    return
+                buffer = buffer[used:]
+                for msg_type, body in messages:
+                    if self._conn is not conn:
+                        return
+                    self._dispatch(msg_type, body)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug must not take the speaker down: reset this session instead
+            log.exception("%s: reader failed", self.peer.name)
+            if self._conn is conn:
+                self.last_error = f"Error: {exc}"
+                self.post(F.Event(F.EventKind.TcpConnectionFails))
+
+    def _dispatch(self, msg_type: MessageType, body: bytes) -> None:
+        E = F.EventKind
+        neg = self.negotiated or Negotiated()
+        if msg_type is MessageType.KEEPALIVE:
+            self.post(F.Event(E.KeepAliveMsg))
+            return
+        if msg_type is MessageType.NOTIFICATION:
+            note = Notification.decode_body(body)
+            self.last_error = f"Received: {error_text(note.code, note.subcode)}"
+            log.info("%s: received NOTIFICATION %s", self.peer.name, self.last_error)
+            kind = E.NotifMsgVerErr if (note.code, note.subcode) == (ErrorCode.OPEN_MESSAGE, 1) else E.NotifMsg
+            self.post(F.Event(kind))
+            return
+        if msg_type is MessageType.OPEN:
+            self._on_open(body)
+            return
+        try:
+            msg = decode_body(msg_type, body, neg)
+        except NotificationError as err:
+            # An UPDATE outside Established is an FSM error whatever its content (UpdateMsg does that);
+            # a bad ROUTE-REFRESH is answered with its own NOTIFICATION like a header error.
+            if msg_type is MessageType.UPDATE:
+                kind = E.UpdateMsgErr if self.state is F.State.ESTABLISHED else E.UpdateMsg
+            else:
+                kind = E.BGPHeaderErr
+            self.post(F.Event(kind, notification=(err.code, err.subcode, err.data)))
+            return
+        if msg_type is MessageType.UPDATE:
+            self.post(F.Event(E.UpdateMsg), msg)
+        elif self.state is F.State.ESTABLISHED:
+            self.host.refresh_requested(self, msg)
+
+    def _on_open(self, body: bytes) -> None:
+        E = F.EventKind
+        if self.state is not F.State.OPENSENT:
+            self.post(F.Event(E.BGPOpen))
+            return
+        try:
+            received = Open.decode_body(body)
+            negotiated = self.host.check_open(self, received)
+        except NotificationError as err:
+            self.post(F.Event(E.BGPOpenMsgErr, notification=(err.code, err.subcode, err.data)))
+            return
+        self.remote_open = received
+        self.negotiated = negotiated
+        if self.host.collision_loser(self):
+            self.post(F.Event(E.OpenCollisionDump))
+            return
+        self.post(F.Event(E.BGPOpen, hold_time=negotiated.hold_time))
+
+    def remote_ip(self) -> str | None:
+        """The peer's address on the current connection."""
+        if self._conn is None:
+            return None
+        sock = self._conn.writer.get_extra_info("socket")
+        return None if sock is None else str(peer_address(sock))
+
+
+def _same_family(local: str | None, peer: PeerConfig) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The listen address as the source of outgoing connections, when it is a specific one of the same family."""
+    if local in (None, "::", "0.0.0.0"):
+        return None
+    ip = ipaddress.ip_address(local)
+    return ip if ip.version == peer.address.version else None
+
+
+def _strerror(exc: BaseException) -> str:
+    if isinstance(exc, asyncio.TimeoutError):
+        return "Connection timed out"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
