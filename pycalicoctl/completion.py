@@ -92,9 +92,9 @@ def complete_kind(ctx: click.Context, param: click.Parameter, incomplete: str) -
     """``<KIND>``: the lower-case kind names; once something is typed, every alias that matches."""
     from datastore.resources import KINDS
 
-    kinds = [info for info in KINDS.values() if info.manageable]
+    kinds = sorted((info for info in KINDS.values() if info.manageable), key=lambda info: info.kind)
     if not incomplete:
-        return [CompletionItem(info.kind.lower(), help=info.kind) for info in sorted(kinds, key=lambda i: i.kind)]
+        return [CompletionItem(info.kind.lower(), help=info.kind) for info in kinds]
     typed = incomplete.lower()
     items: dict[str, str] = {}
     for info in kinds:
@@ -105,30 +105,46 @@ def complete_kind(ctx: click.Context, param: click.Parameter, incomplete: str) -
 
 
 def complete_resource_name(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
-    """``<NAME>``: names of the stored resources of the kind given earlier on the command line.
+    """``<NAME>`` after a separate ``<KIND>`` argument (``patch <KIND> <NAME>``)."""
+    kind = ctx.params.get("kind")
+    return _names(ctx, kind, (), incomplete) if kind else []
 
-    Namespaced kinds use ``-n`` (default ``default``) or every namespace with ``-A``; names
-    already on the command line are left out.
+
+def complete_kind_and_names(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """``<KIND> [<NAME>...]`` in one variadic argument (``get``, ``delete``)."""
+    typed = tuple(ctx.params.get(param.name) or ())
+    if not typed:
+        return complete_kind(ctx, param, incomplete)
+    return _names(ctx, typed[0], typed[1:], incomplete)
+
+
+def complete_kind_and_name(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """``<KIND> <NAME> <key>[=<value>]`` in one variadic argument (``label``): kind, then one name."""
+    typed = tuple(ctx.params.get(param.name) or ())
+    if not typed:
+        return complete_kind(ctx, param, incomplete)
+    if len(typed) == 1:
+        return _names(ctx, typed[0], (), incomplete)
+    return []
+
+
+def _names(ctx: click.Context, kind: str, exclude: tuple[str, ...], incomplete: str) -> list[CompletionItem]:
+    """Stored names of ``kind`` (as typed: kind, plural or alias) that start with ``incomplete``.
+
+    Namespaced kinds use ``-n`` (default ``default``), or every namespace with ``-A``.
     """
     from datastore.errors import DatastoreError
     from datastore.resources import lookup_kind
 
-    kind = ctx.params.get("kind")
-    if not kind:
-        return []
     try:
         info = lookup_kind(kind)
     except DatastoreError:
         return []
+    namespace: str | None = None
     if info.namespaced and not ctx.params.get("all_namespaces"):
-        namespace: str | None = ctx.params.get("namespace") or DEFAULT_NAMESPACE
-    else:
-        namespace = None
+        namespace = ctx.params.get("namespace") or DEFAULT_NAMESPACE
     names = _lookup(ctx, lambda client: {r.metadata.name for r in client.list(info.kind, namespace)})
-    given = ctx.params.get(param.name) or ()
-    if isinstance(given, str):
-        given = (given,)
-    return _matching(sorted(names - set(given)), incomplete)
+    return _matching(sorted(names - set(exclude)), incomplete)
 
 
 def complete_namespace(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:

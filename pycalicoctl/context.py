@@ -4,7 +4,6 @@ Tests inject a ready client with ``CliRunner().invoke(cli, args, obj=CliContext(
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,14 +28,14 @@ class CliContext:
 
 
 def load_config(config_path: str = DEFAULT_CONFIG_PATH) -> Any:
-    """The DatastoreConfig for ``-c``: a missing non-default file is calicoctl's stdout failure."""
-    if config_path != DEFAULT_CONFIG_PATH and not os.path.exists(config_path):
-        raise StdoutFailure(f"Error reading config file: {config_path}")
+    """The DatastoreConfig for ``-c`` (calicoctl precedence); failures are calicoctl's stdout messages."""
     from datastore import config as ds_config
 
     try:
-        return ds_config.load_config(None if config_path == DEFAULT_CONFIG_PATH else config_path)
-    except Exception as exc:  # any config problem is reported as calicoctl does
+        return ds_config.load_config(config_path)
+    except ds_config.ConfigFileNotFound as exc:
+        raise StdoutFailure(str(exc)) from None
+    except ds_config.ConfigError as exc:
         raise StdoutFailure(f"Failed to create Calico API client: {exc}") from None
 
 
@@ -44,8 +43,9 @@ def connect(config_path: str = DEFAULT_CONFIG_PATH) -> Any:
     """A datastore Client for ``-c``; failures → ``Failed to create Calico API client: <err>`` (stdout)."""
     config = load_config(config_path)
     from datastore import client as ds_client
+    from datastore.errors import DatastoreError
 
     try:
         return ds_client.connect(config)
-    except Exception as exc:
+    except (DatastoreError, ValueError, OSError) as exc:
         raise StdoutFailure(f"Failed to create Calico API client: {exc}") from None
