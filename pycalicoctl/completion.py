@@ -83,9 +83,9 @@ def _paths(prefix: str) -> list[str]:
     return paths
 
 
-def complete_log_level(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
-    """``-l/--log-level`` values."""
-    return _matching(LOG_LEVELS, incomplete)
+def complete_path(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """File-name options (``-f/--filename``, ``-c/--config``): the shell completes paths itself."""
+    return [CompletionItem(incomplete, type="file")]
 
 
 def complete_kind(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
