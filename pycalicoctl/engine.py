@@ -149,7 +149,7 @@ def resolve_namespace(target: Target, options: Options, action: Action) -> str:
 def execute(action: Action, options: Options, client_factory: Callable[[], Any],
             stdin: TextIO | None = None) -> Results:
     """Run ``action`` over every target, collecting per-resource successes and errors."""
-    from datastore.errors import DatastoreError, ParseError
+    from datastore.errors import DatastoreError, ParseError, Unavailable
 
     results = Results()
     client = None
@@ -175,21 +175,60 @@ def execute(action: Action, options: Options, client_factory: Callable[[], Any],
     if client is None:
         client = client_factory()
         results.client = client
+    if action in (Action.CREATE, Action.APPLY, Action.REPLACE):
+        try:
+            client.ensure_initialized()
+        except DatastoreError:
+            pass
+    if action is Action.APPLY:
+        _apply_bulk(client, targets, options, results)
+        return results
     handler = _HANDLERS[action]
     for target in targets:
         try:
             namespace = resolve_namespace(target, options, action)
             outcome = handler(client, target, namespace, options)
         except (DatastoreError, EngineError) as exc:
-            results.res_errs.append(exc)
-            if action in (Action.REPLACE, Action.PATCH):
-                results.num_handled += 1
-                results.err = exc
+            _record_error(results, action, exc)
+            if isinstance(exc, Unavailable):
+                break
             continue
         results.num_handled += 1
         if outcome is not None:
             results.resources.append(outcome)
     return results
+
+
+def _record_error(results: Results, action: Action, exc: Exception) -> None:
+    results.res_errs.append(exc)
+    if action in (Action.REPLACE, Action.PATCH):
+        results.num_handled += 1
+        results.err = exc
+
+
+def _apply_bulk(client: Any, targets: list[Target], options: Options, results: Results) -> None:
+    """apply through the client's bulk path (one list per kind, then one write each), same outcomes
+    and order as applying the resources one by one."""
+    from datastore.errors import DatastoreError
+
+    prepared: list[Any] = []
+    for target in targets:
+        try:
+            prepared.append(_with_namespace(target.resource, resolve_namespace(target, options, Action.APPLY)))
+        except EngineError as exc:
+            prepared.append(exc)
+    resources = [p for p in prepared if not isinstance(p, Exception)]
+    try:
+        outcomes = iter(client.apply_many(resources))
+    except DatastoreError as exc:
+        results.res_errs.append(exc)
+        return
+    for item in prepared:
+        error = item if isinstance(item, Exception) else next(outcomes).error
+        if error is not None:
+            results.res_errs.append(error)
+        else:
+            results.num_handled += 1
 
 
 def _with_namespace(resource: Any, namespace: str) -> Any:
