@@ -1,0 +1,357 @@
+"""The typed datastore client: v3 resources in, v3 resources out, over any Backend.
+
+What it adds on top of the raw key/value backend (libcalico-go ``clientv3`` semantics):
+- storage as Calico does it: the key of ``datastore.keys.ResourceKey``, the value the compact Go JSON
+  of the whole object with ``resourceVersion`` and ``selfLink`` cleared; ``resourceVersion`` of every
+  returned object is the key's mod_revision (a list also carries the store revision);
+- create stamps ``uid`` and ``creationTimestamp``; update keeps them (and every other server-side
+  field) from the stored object, taking only labels and annotations from the input;
+- defaults, IPPool's client-side checks (overlap with other pools, block size vs. existing blocks),
+  struct validation, read-only kinds, and the synthesized ``projectcalico-default-allow`` profile;
+- calicoctl's apply (create, else update; without a resourceVersion retried up to 5 times on
+  conflict) and a bulk ``apply_many`` that lists each affected prefix once before writing;
+- ``ensure_initialized``: ClusterInformation ``default`` and the ``default`` / ``adminnetworkpolicy`` tiers.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from datastore import keys
+from datastore.backend.base import Backend, KeyValue
+from datastore.errors import (
+    AlreadyExists,
+    Conflict,
+    DatastoreError,
+    FieldError,
+    NotFound,
+    OperationNotSupported,
+    ResourceId,
+    ValidationError,
+    retry_on_conflict,
+)
+from datastore.resources import API_VERSION, KINDS, dumps, from_dict, to_dict, with_defaults
+from datastore.resources.serde import format_timestamp
+
+APPLY_ATTEMPTS = 5
+DEFAULT_ALLOW_PROFILE = "projectcalico-default-allow"
+READ_ONLY_KINDS = frozenset({"ClusterInformation"})
+_TIERS = (("default", 1000000, "Deny"), ("adminnetworkpolicy", 1000, "Pass"))
+
+
+class ResourceList(tuple):
+    """The resources of a list call plus ``resource_version``: the store revision it was read at."""
+
+    resource_version: str
+
+    def __new__(cls, items: Iterable[Any] = (), resource_version: str = "") -> "ResourceList":
+        self = super().__new__(cls, items)
+        self.resource_version = resource_version
+        return self
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    """One resource's result in ``apply_many``: the stored resource, or the error it hit."""
+
+    resource: Any = None
+    error: DatastoreError | None = None
+
+
+def _now() -> str:
+    return format_timestamp(datetime.datetime.now(datetime.timezone.utc))
+
+
+def _new_uid() -> str:
+    return str(uuid.uuid4())
+
+
+def _ident(resource: Any) -> ResourceId:
+    return ResourceId(resource.KIND.kind, resource.metadata.name, resource.metadata.namespace)
+
+
+class Client:
+    """Typed CRUD over a Backend (see the module docstring for the semantics)."""
+
+    def __init__(self, backend: Backend, *, clock: Callable[[], str] = _now, new_uid: Callable[[], str] = _new_uid):
+        self.backend = backend
+        self._clock = clock
+        self._new_uid = new_uid
+
+    def close(self) -> None:
+        self.backend.close()
+
+    # -- keys and (de)serialisation ------------------------------------------------------------
+
+    @staticmethod
+    def _key(kind: str, name: str, namespace: str = "") -> str:
+        info = KINDS.get(kind)
+        if info is None:
+            raise ValueError(f"unknown kind {kind!r}")
+        if not name:
+            raise ValidationError([FieldError("Metadata.Name", "", "field must be set for a Create request")])
+        if info.namespaced and not namespace:
+            raise ValidationError([FieldError("Metadata.Namespace", "", "field must be set for a namespaced resource")])
+        try:
+            return keys.ResourceKey(kind, name, namespace if info.namespaced else "").path
+        except ValueError as exc:
+            raise ValidationError([FieldError("Metadata.Name", name, str(exc))]) from None
+
+    @staticmethod
+    def encode(resource: Any) -> bytes:
+        """The stored value: compact Go JSON of the object without resourceVersion and selfLink."""
+        stored = resource.with_metadata(resource_version="", self_link="")
+        return dumps(to_dict(stored)).encode()
+
+    @staticmethod
+    def decode(kv: KeyValue) -> Any:
+        """A stored value as a resource whose resourceVersion is the key's mod_revision."""
+        return from_dict(json.loads(kv.value)).with_metadata(resource_version=str(kv.mod_revision))
+
+    # -- checks ----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _check_read_only(kind: str, operation: str, reason: str = "") -> None:
+        if kind in READ_ONLY_KINDS:
+            raise OperationNotSupported(operation, kind, reason)
+
+    def _prepare(self, resource: Any, current: Any | None, others: dict[str, Any] | None = None,
+                 blocks: list[str] | None = None) -> Any:
+        """Defaults + client-side checks + validation; ``current`` is the stored object on update.
+
+        ``others``/``blocks`` let a bulk caller pass listings it already holds (key → resource, block CIDRs).
+        """
+        kind = resource.KIND.kind
+        if kind == "IPPool":
+            resource = self._prepare_ippool(resource, current, others, blocks)
+        resource = with_defaults(resource)
+        from datastore.validation import validate
+
+        validate(resource)
+        return resource
+
+    def _prepare_ippool(self, pool: Any, current: Any | None, others: dict[str, Any] | None,
+                        blocks: list[str] | None) -> Any:
+        from datastore.validation.ippool import check_block_size_conflicts, check_ippool
+
+        if current is None and others is None:
+            items, _ = self.backend.list(keys.resource_prefix("IPPool"))
+            others = {kv.key: self.decode(kv) for kv in items}
+        other_docs = [to_dict(p) for p in (others or {}).values()] if current is None else ()
+        checked = check_ippool(to_dict(pool), to_dict(current) if current is not None else None, other_docs)
+        if current is None:
+            if blocks is None:
+                blocks = self._block_cidrs()
+            check_block_size_conflicts(checked, blocks)
+        return from_dict(checked)
+
+    def _block_cidrs(self) -> list[str]:
+        cidrs = []
+        for version in (4, 6):
+            items, _ = self.backend.list(keys.block_prefix(version))
+            for kv in items:
+                parsed = keys.parse_key(kv.key)
+                cidrs.append(str(parsed.cidr))
+        return cidrs
+
+    # -- CRUD ------------------------------------------------------------------------------------
+
+    def get(self, kind: str, name: str, namespace: str = "") -> Any:
+        """The stored resource; NotFound (``resource does not exist: Kind(name) with error: <nil>``)."""
+        if kind == "Profile" and name == DEFAULT_ALLOW_PROFILE:
+            return self._default_allow_profile()
+        key = self._key(kind, name, namespace)
+        try:
+            return self.decode(self.backend.get(key))
+        except NotFound:
+            raise NotFound(ResourceId(kind, name, namespace if KINDS[kind].namespaced else "")) from None
+
+    def list(self, kind: str, namespace: str | None = None) -> ResourceList:
+        """Every resource of a kind (in one namespace, or all when ``namespace`` is None/empty), by key."""
+        items, revision = self.backend.list(keys.resource_prefix(kind, namespace))
+        resources = [self.decode(kv) for kv in items]
+        if kind == "Profile":
+            resources.insert(0, self._default_allow_profile())
+        return ResourceList(resources, str(revision))
+
+    def create(self, resource: Any, *, system: bool = False) -> Any:
+        """Store a new resource (uid and creationTimestamp stamped); AlreadyExists if present.
+
+        ``system=True`` lets pycalico itself write read-only kinds (ClusterInformation).
+        """
+        if not system:
+            self._check_read_only(resource.KIND.kind, "create or apply")
+        return self._create(resource, None, None)[0]
+
+    def _create(self, resource: Any, others: dict[str, Any] | None,
+                blocks: list[str] | None) -> tuple[Any, KeyValue]:
+        meta = resource.metadata
+        if meta.resource_version:
+            raise ValidationError([FieldError("Metadata.ResourceVersion", meta.resource_version,
+                                              "field must not be set for a Create request")])
+        key = self._key(resource.KIND.kind, meta.name, meta.namespace)
+        prepared = self._prepare(resource, None, others, blocks)
+        stamped = prepared.with_metadata(uid=meta.uid or self._new_uid(),
+                                         creation_timestamp=meta.creation_timestamp or self._clock())
+        try:
+            kv = self.backend.create(key, self.encode(stamped))
+        except AlreadyExists as exc:
+            raise AlreadyExists(_ident(resource), exc.current_revision) from None
+        return stamped.with_metadata(resource_version=str(kv.mod_revision)), kv
+
+    def update(self, resource: Any, *, system: bool = False) -> Any:
+        """Replace a stored resource: compare-and-swap on ``metadata.resource_version`` when set, else on
+        the latest stored revision. NotFound / Conflict (``update conflict: Kind(name)``)."""
+        if not system:
+            self._check_read_only(resource.KIND.kind, "apply or replace")
+        key = self._key(resource.KIND.kind, resource.metadata.name, resource.metadata.namespace)
+        try:
+            current_kv = self.backend.get(key)
+        except NotFound:
+            raise NotFound(_ident(resource)) from None
+        return self._update(resource, key, current_kv)[0]
+
+    def _update(self, resource: Any, key: str, current_kv: KeyValue) -> tuple[Any, KeyValue]:
+        wanted = resource.metadata.resource_version
+        if wanted and wanted != str(current_kv.mod_revision):
+            raise Conflict(_ident(resource), current_kv.mod_revision)
+        current = self.decode(current_kv)
+        merged = dataclasses.replace(resource, metadata=dataclasses.replace(
+            current.metadata, labels=resource.metadata.labels, annotations=resource.metadata.annotations,
+            resource_version=""))
+        prepared = self._prepare(merged, current)
+        try:
+            kv = self.backend.update(key, self.encode(prepared), current_kv.mod_revision)
+        except NotFound:
+            raise NotFound(_ident(resource)) from None
+        except Conflict as exc:
+            raise Conflict(_ident(resource), exc.current_revision) from None
+        return prepared.with_metadata(resource_version=str(kv.mod_revision)), kv
+
+    def apply(self, resource: Any) -> Any:
+        """calicoctl apply: create, or update the existing object (retried on conflict without a resourceVersion)."""
+        self._check_read_only(resource.KIND.kind, "apply", "resource is readonly")
+        try:
+            return self._create(resource.with_metadata(resource_version=""), None, None)[0]
+        except AlreadyExists:
+            pass
+        if resource.metadata.resource_version:
+            return self.update(resource)
+        return retry_on_conflict(lambda: self.update(resource), attempts=APPLY_ATTEMPTS)
+
+    def delete(self, kind: str, name: str, namespace: str = "", resource_version: str = "") -> Any:
+        """Delete and return the stored resource (compare-and-delete when ``resource_version`` is given)."""
+        self._check_read_only(kind, "delete")
+        key = self._key(kind, name, namespace)
+        ident = ResourceId(kind, name, namespace if KINDS[kind].namespaced else "")
+        try:
+            revision = int(resource_version) if resource_version else None
+        except ValueError:
+            raise Conflict(ident) from None
+        try:
+            return self.decode(self.backend.delete(key, revision))
+        except NotFound:
+            raise NotFound(ident) from None
+        except Conflict as exc:
+            raise Conflict(ident, exc.current_revision) from None
+
+    # -- bulk ------------------------------------------------------------------------------------
+
+    def apply_many(self, resources: Iterable[Any]) -> list[BulkOutcome]:
+        """Apply many resources in order, never stopping at a failure.
+
+        Each affected key prefix is listed once up front (and IPAM blocks once if a pool is created);
+        then every resource costs one conditional write. A write that races with another writer falls
+        back to the single-resource ``apply``.
+        """
+        resources = list(resources)
+        stored: dict[str, KeyValue] = {}
+        writable = {r.KIND.kind for r in resources} - READ_ONLY_KINDS
+        for prefix in sorted(keys.resource_prefix(kind) for kind in writable):
+            items, _ = self.backend.list(prefix)
+            stored.update((kv.key, kv) for kv in items)
+        blocks = self._block_cidrs() if any(r.KIND.kind == "IPPool" for r in resources) else None
+        pools: dict[str, Any] | None = None
+        outcomes = []
+        for resource in resources:
+            try:
+                self._check_read_only(resource.KIND.kind, "apply", "resource is readonly")
+                key = self._key(resource.KIND.kind, resource.metadata.name, resource.metadata.namespace)
+                if resource.KIND.kind == "IPPool" and pools is None:
+                    pools = {k: self.decode(kv) for k, kv in stored.items()
+                             if k.startswith(keys.resource_prefix("IPPool"))}
+                result, stored[key] = self._apply_listed(resource, key, stored.get(key), pools, blocks)
+            except DatastoreError as exc:
+                outcomes.append(BulkOutcome(error=exc))
+                continue
+            if pools is not None and resource.KIND.kind == "IPPool":
+                pools[key] = result
+            outcomes.append(BulkOutcome(resource=result))
+        return outcomes
+
+    def _apply_listed(self, resource: Any, key: str, listed: KeyValue | None, pools: dict[str, Any] | None,
+                      blocks: list[str] | None) -> tuple[Any, KeyValue]:
+        """One apply against the listed state; a lost race falls back to ``apply`` (and a fresh read)."""
+        try:
+            if listed is None:
+                return self._create(resource.with_metadata(resource_version=""), pools, blocks)
+            return self._update(resource, key, listed)
+        except (AlreadyExists, Conflict):
+            if resource.metadata.resource_version and listed is not None:
+                raise
+        result = self.apply(resource)
+        return result, self.backend.get(key)
+
+    # -- initialisation and synthesized objects --------------------------------------------------
+
+    def ensure_initialized(self, calico_version: str = "", cluster_type: str = "") -> None:
+        """calicoctl's EnsureInitialized: ClusterInformation ``default`` (GUID, datastoreReady) and the
+        ``default`` and ``adminnetworkpolicy`` tiers, created when missing."""
+        try:
+            info = self.get("ClusterInformation", "default")
+        except NotFound:
+            info = None
+        if info is None:
+            spec = {"clusterGUID": uuid.uuid4().hex, "datastoreReady": True}
+            if calico_version:
+                spec["calicoVersion"] = calico_version
+            if cluster_type:
+                spec["clusterType"] = cluster_type
+            self._create_quietly(_document("ClusterInformation", "default", spec), system=True)
+        else:
+            data = to_dict(info)
+            spec = dict(data.get("spec") or {})
+            if not spec.get("clusterGUID") or "datastoreReady" not in spec:
+                spec.setdefault("datastoreReady", True)
+                spec["clusterGUID"] = spec.get("clusterGUID") or uuid.uuid4().hex
+                retry_on_conflict(lambda: self.update(from_dict({**data, "spec": spec}), system=True))
+        for name, order, action in _TIERS:
+            self._create_quietly(_document("Tier", name, {"order": order, "defaultAction": action}))
+
+    def _create_quietly(self, document: dict[str, Any], system: bool = False) -> None:
+        try:
+            self.create(from_dict(document), system=system)
+        except AlreadyExists:
+            pass
+
+    @staticmethod
+    def _default_allow_profile() -> Any:
+        return from_dict(_document("Profile", DEFAULT_ALLOW_PROFILE, {
+            "ingress": [{"action": "Allow"}], "egress": [{"action": "Allow"}]})).with_metadata(resource_version="0")
+
+
+def _document(kind: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    return {"kind": kind, "apiVersion": API_VERSION, "metadata": {"name": name}, "spec": spec}
+
+
+def connect(config: Any = None) -> Client:
+    """A Client on the backend ``config`` (a DatastoreConfig; None = ``load_config()``) selects."""
+    from datastore.backend import open_backend
+    from datastore.config import load_config
+
+    return Client(open_backend(config if config is not None else load_config()))
