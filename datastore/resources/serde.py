@@ -241,10 +241,11 @@ def _scalar_text(value: object) -> str | None:
 
 
 def _go_type(shape: _Shape, meta_go: str = "") -> str:
+    """The Go type named in type errors; Go reports a pointer's element type, so pointers are dropped."""
     if meta_go:
-        return meta_go
+        return meta_go.lstrip("*")
     if shape.kind == "ptr":
-        return "*" + _go_type(shape.inner)
+        return _go_type(shape.inner)
     if shape.kind == "list":
         return "[]" + _go_type(shape.inner)
     if shape.kind == "map":

@@ -158,7 +158,7 @@ def test_several_unknown_fields_including_misplaced_ones():
      ({"cidr": ["a"]}, "cannot unmarshal array into Go struct field IPPoolSpec.spec.cidr of type string"),
      ({"allowedUses": "Workload"},
       "cannot unmarshal string into Go struct field IPPoolSpec.spec.allowedUses of type []v3.IPPoolAllowedUse"),
-     ({"ipip": True}, "cannot unmarshal bool into Go struct field IPPoolSpec.spec.ipip of type *v3.IPIPConfiguration")],
+     ({"ipip": True}, "cannot unmarshal bool into Go struct field IPPoolSpec.spec.ipip of type v3.IPIPConfiguration")],
 )
 def test_type_errors_use_go_wording(spec, message):
     doc = {"apiVersion": API_VERSION, "kind": "IPPool", "metadata": {"name": "p"}, "spec": spec}
