@@ -402,7 +402,7 @@ def test_network_sets():
 
 def test_cluster_information_keeps_explicit_false():
     info = load("apiVersion: projectcalico.org/v3\nkind: ClusterInformation\nmetadata: {name: default}\n"
-                "spec: {clusterGUID: 0123456789abcdef0123456789abcdef, datastoreReady: false, clusterType: "typha,kdd"}\n")
+                "spec: {clusterGUID: 0123456789abcdef0123456789abcdef, datastoreReady: false, clusterType: 'typha,kdd'}\n")
     assert spec_json(info) == {"clusterGUID": "0123456789abcdef0123456789abcdef", "clusterType": "typha,kdd",
                                "datastoreReady": False}
 
