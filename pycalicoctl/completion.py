@@ -161,12 +161,6 @@ def complete_namespace(ctx: click.Context, param: click.Parameter, incomplete: s
     return _matching(sorted(_lookup(ctx, namespaces) | {DEFAULT_NAMESPACE}), incomplete)
 
 
-def complete_node_name(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
-    """Options naming a Calico node (``--node``, ``--hostname``): the stored Node names."""
-    return _matching(sorted(_lookup(ctx, lambda client: {r.metadata.name for r in client.list("Node", None)})),
-                     incomplete)
-
-
 def _lookup(ctx: click.Context, query: Callable[[object], set[str]]) -> set[str]:
     """Run ``query(client)`` against the datastore named by ``-c/--config``; empty on any failure
     or when it does not answer within LOOKUP_TIMEOUT seconds. Never creates a datastore."""
@@ -175,8 +169,12 @@ def _lookup(ctx: click.Context, query: Callable[[object], set[str]]) -> set[str]
     def work() -> None:
         try:
             client = _read_only_client(ctx.params.get("config"))
-            if client is not None:
+            if client is None:
+                return
+            try:
                 result.update(query(client))
+            finally:
+                client.close()
         except Exception:  # noqa: BLE001 - completion must never fail the shell
             result.clear()
 

@@ -184,3 +184,141 @@ def test_zsh_script_is_valid_zsh():
     result = subprocess.run(["zsh", "-n", str(ROOT / "completions" / "_pycalicoctl")],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# Values: -o formats, kinds and aliases, names and namespaces from the datastore
+
+V3 = "projectcalico.org/v3"
+STORED = [
+    {"apiVersion": V3, "kind": "IPPool", "metadata": {"name": "pool-a"}, "spec": {"cidr": "198.18.0.0/24"}},
+    {"apiVersion": V3, "kind": "IPPool", "metadata": {"name": "pool-b"}, "spec": {"cidr": "198.18.1.0/24"}},
+    {"apiVersion": V3, "kind": "NetworkPolicy", "metadata": {"name": "allow-dns", "namespace": "default"},
+     "spec": {"selector": "all()"}},
+    {"apiVersion": V3, "kind": "NetworkPolicy", "metadata": {"name": "deny-all", "namespace": "kube-system"},
+     "spec": {}},
+    {"apiVersion": V3, "kind": "Node", "metadata": {"name": "node-1"}, "spec": {}},
+]
+
+
+def write_config(directory: Path, spec: str) -> str:
+    path = directory / "calicoctl.cfg"
+    path.write_text(f"apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nmetadata:\nspec:\n{spec}")
+    return str(path)
+
+
+@pytest.fixture
+def config(tmp_path):
+    """A calicoctl.cfg selecting a local datastore file that holds the STORED resources."""
+    from datastore.client import connect
+    from datastore.config import load_config
+    from datastore.resources import from_dict
+
+    path = write_config(tmp_path, f"  datastoreType: local\n  datastorePath: {tmp_path / 'datastore.db'}\n")
+    client = connect(load_config(path))
+    for document in STORED:
+        client.create(from_dict(document))
+    client.close()
+    return path
+
+
+def test_output_formats():
+    assert values(completion.complete_args(cli, ["get", "-o"], "")) == list(completion.OUTPUT_FORMATS)
+    assert values(completion.complete_args(cli, ["get", "--output"], "go")) == ["go-template=", "go-template-file="]
+    assert values(completion.complete_args(cli, ["get"], "--output=y")) == ["--output=yaml"]
+
+
+def test_template_file_paths(tmp_path, monkeypatch):
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "names.tpl").write_text("{{.}}")
+    (tmp_path / ".hidden").write_text("")
+    monkeypatch.chdir(tmp_path)
+    assert values(completion.complete_args(cli, ["get", "-o"], "go-template-file=")) == [
+        "go-template-file=templates/"]
+    assert values(completion.complete_args(cli, ["get", "-o"], "go-template-file=templates/n")) == [
+        "go-template-file=templates/names.tpl"]
+    assert values(completion.complete_args(cli, ["get", "-o"], "go-template-file=missing/")) == []
+
+
+def test_kinds_and_aliases():
+    from datastore.resources import cli_kind_names
+
+    assert values(completion.complete_args(cli, ["get"], "")) == list(cli_kind_names())
+    assert values(completion.complete_args(cli, ["delete"], "gn")) == ["gnetsets", "gnp", "gnps"]
+    assert values(completion.complete_args(cli, ["patch"], "IPP")) == ["ipp", "ippool", "ippools", "ipps"]
+    helps = {item.value: item.help for item in completion.complete_args(cli, ["get"], "po")}
+    assert helps == {"pol": "NetworkPolicy", "policies": "NetworkPolicy", "policy": "NetworkPolicy",
+                     "pols": "NetworkPolicy", "pool": "IPPool", "pools": "IPPool"}
+    assert "caliconodestatus" not in values(completion.complete_args(cli, ["get"], "calico"))
+
+
+def test_names_from_the_datastore(config):
+    complete = lambda args, incomplete="": values(completion.complete_args(cli, args, incomplete))  # noqa: E731
+    assert complete(["get", "-c", config, "ippools"]) == ["pool-a", "pool-b"]
+    assert complete(["get", "-c", config, "IPP"], "pool-b") == ["pool-b"]
+    assert complete(["delete", "--config", config, "pools", "pool-a"]) == ["pool-b"]
+    assert complete(["get", "-c", config, "nodes"]) == ["node-1"]
+    assert complete(["get", "-c", config, "networkpolicy"]) == ["allow-dns"]
+    assert complete(["get", "-c", config, "-n", "kube-system", "np"]) == ["deny-all"]
+    assert complete(["get", "-c", config, "-A", "policies"]) == ["allow-dns", "deny-all"]
+    assert complete(["patch", "-c", config, "node"]) == ["node-1"]
+    assert complete(["label", "-c", config, "ippool"]) == ["pool-a", "pool-b"]
+    assert complete(["label", "-c", config, "ippool", "pool-a"]) == []
+    assert complete(["get", "-c", config, "frobs"]) == []
+    assert complete(["get", "-c", config, "-n"]) == ["default", "kube-system"]
+
+
+def test_unusable_datastores_complete_nothing(tmp_path):
+    missing_file = tmp_path / "absent" / "datastore.db"
+    cases = {
+        "no such config file": str(tmp_path / "nope.cfg"),
+        "local file not created yet": write_config(tmp_path, f"  datastoreType: local\n  datastorePath: {missing_file}\n"),
+    }
+    for what, path in cases.items():
+        assert completion.complete_args(cli, ["get", "-c", path, "ippools"], "") == [], what
+    assert not missing_file.parent.exists(), "completion must not create a datastore"
+
+
+def test_unreachable_and_silent_etcd_complete_nothing_in_time(tmp_path, monkeypatch):
+    monkeypatch.setattr(completion, "LOOKUP_TIMEOUT", 0.5)
+    with socket.socket() as closed, socket.socket() as silent:
+        closed.bind(("127.0.0.1", 0))
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        for port in (closed.getsockname()[1], silent.getsockname()[1]):
+            path = write_config(tmp_path, f"  datastoreType: etcdv3\n  etcdEndpoints: http://127.0.0.1:{port}\n")
+            started = time.monotonic()
+            assert completion.complete_args(cli, ["get", "-c", path, "ippools"], "") == []
+            assert time.monotonic() - started < 1.5
+
+
+def test_real_bash_completes_values_and_names(shell_env, tmp_path, config):
+    assert bash_complete(shell_env, ["pycalicoctl", "get", "-c", config, "ippools", ""], tmp_path) == [
+        "pool-a", "pool-b"]
+    assert bash_complete(shell_env, ["pycalicoctl", "get", "-o", ""], tmp_path) == list(completion.OUTPUT_FORMATS)
+    assert bash_complete(shell_env, ["pycalicoctl", "get", "--output", "=", "ya"], tmp_path) == ["yaml"]
+    assert bash_complete(shell_env, ["pycalicoctl", "delete", "wor"], tmp_path) == ["workloadendpoint",
+                                                                                  "workloadendpoints"]
+
+
+def test_real_bash_does_not_add_a_space_after_an_open_value(shell_env, tmp_path):
+    script = ROOT / "completions" / "pycalicoctl.bash"
+    program = f"""
+source {shlex.quote(str(script))}
+compopt() {{ local IFS=" "; echo "compopt $*"; }}  # record what the script asks of readline (a builtin outside completion)
+for word in custom-c y; do
+    COMP_WORDS=(pycalicoctl get -o "$word")
+    COMP_CWORD=3
+    COMPREPLY=()
+    _pycalicoctl_completion pycalicoctl "$word" -o
+    echo "reply ${{COMPREPLY[*]}}"
+done
+"""
+    result = subprocess.run(["bash", "--norc", "--noprofile", "-c", program], env=shell_env, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)
+    assert result.stdout.splitlines() == ["compopt -o nospace", "reply custom-columns=", "reply yaml"]
+
+
+def test_real_fish_completes_names(shell_env, tmp_path, config):
+    assert fish_complete(shell_env, f"pycalicoctl get -c {config} ippools pool-", tmp_path) == ["pool-a", "pool-b"]
+    assert fish_complete(shell_env, "pycalicoctl get -o w", tmp_path) == ["wide"]
