@@ -22,10 +22,10 @@ _MAX_ASN = 2**32 - 1
 
 def parse_asn(text: str) -> int:
     """An AS number from text: plain integer or dotted ``A.B``; ValueError with Calico's wording."""
-    if re.fullmatch(r"\+?[0-9]+", text) and int(text) <= _MAX_ASN:
+    if re.fullmatch(r"[0-9]+", text) and int(text) <= _MAX_ASN:
         return int(text)
     parts = text.split(".")
-    if len(parts) == 2 and all(re.fullmatch(r"\+?[0-9]+", p) and int(p) <= 0xFFFF for p in parts):
+    if len(parts) == 2 and all(re.fullmatch(r"[0-9]+", p) and int(p) <= 0xFFFF for p in parts):
         return (int(parts[0]) << 16) + int(parts[1])
     raise ValueError(f"invalid AS Number format ({text})")
 

@@ -109,11 +109,25 @@ class TypeMismatch(Exception):
         self.detail = detail
 
 
+class UnknownFieldsError(ParseError):
+    """Unknown or misplaced fields: ``fields`` as calicoctl names them, ``paths`` from the document root."""
+
+    def __init__(self, fields: tuple[str, ...], paths: tuple[str, ...]):
+        self.fields = fields
+        self.paths = paths
+        if len(fields) == 1:
+            text = f"field in document is not recognized or is in the wrong location: {fields[0]}"
+        else:
+            more = f" (+ {len(fields) - 4} more)" if len(fields) > 4 else ""
+            text = f"fields in document are not recognized or are in the wrong location: {', '.join(fields[:4])}{more}"
+        super().__init__(f"error parsing document: {text}")
+
+
 @dataclass
 class _Context:
-    """Decoding state: the JSON path of the current value, collected unknown keys and first type error."""
+    """Decoding state: unknown keys (name, path) in document order and the first type error."""
 
-    unknown: list[str] = dataclasses.field(default_factory=list)
+    unknown: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     type_error: str = ""
 
 
@@ -362,20 +376,12 @@ def _decode_struct(data: Mapping, cls: type, ctx: _Context, path: str) -> Any:
         if index is None:
             index = folded.get(key.lower())
         if index is None:
-            ctx.unknown.append(key)
+            ctx.unknown.append((key, f"{path}.{key}" if path else key))
             continue
         f, meta, shape = fields[index]
         sub = f"{path}.{meta.name}" if path else meta.name
         values[f.name] = _decode(value, shape, ctx, (go_name(cls), sub, _go_type(shape, meta.go)))
     return cls(**values)
-
-
-def decode_struct(data: Mapping, cls: type, path: str = "") -> Any:
-    """Strictly decode a JSON object into dataclass ``cls`` (ParseError on unknown fields or types)."""
-    ctx = _Context()
-    result = _decode_struct(data, cls, ctx, path)
-    raise_for(ctx)
-    return result
 
 
 def decode_fields(data: Mapping, cls: type, ctx: _Context, path: str) -> Any:
@@ -389,23 +395,15 @@ def new_context() -> _Context:
 
 
 def note_unknown(ctx: _Context, key: str) -> None:
-    """Record an unknown key found by a caller that walks the document itself."""
-    ctx.unknown.append(key)
+    """Record an unknown top-level key found by a caller that walks the document itself."""
+    ctx.unknown.append((key, key))
 
 
 def raise_for(ctx: _Context) -> None:
-    """Raise the ParseError calicoctl would print for the problems collected in ``ctx``, if any."""
+    """Raise the ParseError calicoctl would print for the problems collected in ``ctx``, if any:
+    unknown fields first (all of them), else the first type error."""
     if ctx.unknown:
-        names = ctx.unknown
-        if len(names) == 1:
-            text = f"field in document is not recognized or is in the wrong location: {names[0]}"
-        else:
-            shown = ", ".join(names[:4])
-            more = f" (+ {len(names) - 4} more)" if len(names) > 4 else ""
-            text = f"fields in document are not recognized or are in the wrong location: {shown}{more}"
-        err = ParseError(f"error parsing document: {text}")
-        err.unknown_fields = tuple(names)
-        raise err
+        raise UnknownFieldsError(tuple(n for n, _ in ctx.unknown), tuple(p for _, p in ctx.unknown))
     if ctx.type_error:
         raise ParseError(ctx.type_error)
 
@@ -460,18 +458,6 @@ def encode_struct(obj: Any) -> dict[str, object]:
             continue
         out[meta.name] = _encode(value, shape)
     return out
-
-
-def is_empty_struct(obj: Any) -> bool:
-    """True when every field of ``obj`` would be omitted (or is itself an empty struct)."""
-    for f, _meta, shape in _fields(type(obj)):
-        value = getattr(obj, f.name)
-        if shape.kind == "struct":
-            if not is_empty_struct(value):
-                return False
-        elif not _is_empty(value, shape):
-            return False
-    return True
 
 
 def format_timestamp(value: datetime.datetime) -> str:

@@ -205,3 +205,45 @@ def test_resources_are_immutable_and_replaceable():
 def test_round_trip_is_stable_through_json_text():
     pool = with_defaults(_pool(cidr="10.0.0.0/8", natOutgoing=True))
     assert from_dict(json.loads(dumps(to_dict(pool)))) == pool
+
+
+def test_unknown_fields_error_carries_names_and_paths():
+    from datastore.resources.serde import UnknownFieldsError
+
+    doc = {"apiVersion": API_VERSION, "kind": "GlobalNetworkPolicy", "metadata": {"name": "p", "bogus": 1},
+           "spec": {"ingress": [{"action": "Allow", "source": {"port": 80}}]}}
+    with pytest.raises(UnknownFieldsError) as info:
+        from_dict(doc)
+    assert info.value.fields == ("bogus", "port")
+    assert info.value.paths == ("metadata.bogus", "spec.ingress.source.port")
+
+
+def test_unknown_fields_win_over_type_errors():
+    doc = {"apiVersion": API_VERSION, "kind": "IPPool", "spec": {"blockSize": "x", "zzz": 1}}
+    assert _parse_error(doc).endswith("wrong location: zzz")
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [({"spec": 5}, "cannot unmarshal number into Go struct field IPPool.spec of type v3.IPPoolSpec"),
+     ({"metadata": "x"}, "cannot unmarshal string into Go struct field IPPool.metadata of type v3.ObjectMeta"),
+     ({"metadata": {"generation": "1"}}, "cannot parse string '1' into field ObjectMeta.generation of type int64")],
+)
+def test_whole_sections_of_the_wrong_type(body, message):
+    assert _parse_error({"apiVersion": API_VERSION, "kind": "IPPool", **body}) == message
+
+
+def test_null_values_mean_unset():
+    pool = from_dict({"apiVersion": API_VERSION, "kind": "IPPool", "metadata": None,
+                      "spec": {"cidr": "10.0.0.0/8", "blockSize": None, "ipip": None, "allowedUses": None}})
+    assert pool.spec == IPPoolSpec(cidr="10.0.0.0/8")
+
+
+def test_resource_class_and_kind_info():
+    from datastore.resources import kind_info, resource_class
+
+    assert resource_class("IPPool") is IPPool
+    assert kind_info("BlockAffinity").plural == "blockaffinities"
+    for bad in (lambda: resource_class("Nope"), lambda: kind_info("ippool")):
+        with pytest.raises(ParseError):
+            bad()
