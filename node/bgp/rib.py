@@ -1,0 +1,463 @@
+"""Routing information bases (RFC 4271 §3.2, §9; RFC 4456; RFC 4724 helper side). No I/O.
+
+* Adj-RIB-In: per peer and family, ``prefix -> PathAttributes`` (one shared object per UPDATE).
+* Loc-RIB: per family, ``prefix -> (source key, PathAttributes)`` chosen by ``compare`` (a pure
+  comparator returning the deciding ``Reason``). A prefix held by a single source needs no
+  comparison; ``_holders`` indexes which sources hold a prefix.
+* Adj-RIB-Out: per *update group* (peers that would be sent identical UPDATEs: same AS, RR-client
+  flag, next-hop options, local addresses, 4-octet AS and families), ``prefix -> exported
+  attributes`` plus the changes not yet sent. UPDATE bytes are encoded once per group and sent to
+  every member, which keeps a 200-client route reflector small and fast. As RFC 4456 §6 allows, a
+  reflected route also goes back to its originating client, which drops it (ORIGINATOR_ID).
+* Graceful restart helper: ``peer_down(graceful=True)`` keeps the peer's routes marked stale;
+  fresh announcements clear the mark; End-of-RIB or ``sweep_stale`` withdraws what is left.
+
+Every mutating call returns the list of ``BestChange`` events (Loc-RIB changes) for the route
+programmer; ``take_updates`` returns the encoded UPDATEs each group still has to send.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Iterable, Iterator, NamedTuple
+
+from .attributes import PathAttributes
+from .constants import IPV4_UNICAST, IPV6_UNICAST
+from .message import Update, end_of_rib, pack_updates, pack_withdrawals
+from .negotiate import Negotiated
+from .nlri import Prefix
+from .policy import DEFAULT_LOCAL_PREF, LocalSpeaker, PeerInfo, export_attributes, import_problem
+
+Family = tuple[int, int]
+LOCAL = "local"
+FAMILIES = (IPV4_UNICAST, IPV6_UNICAST)
+
+
+class Reason(Enum):
+    """Why one path beat another (RFC 4271 §9.1.2.2 order plus RFC 4456 §9)."""
+
+    ONLY_PATH = "only path"
+    LOCAL_ORIGIN = "locally originated"
+    LOCAL_PREF = "higher LOCAL_PREF"
+    AS_PATH_LENGTH = "shorter AS_PATH"
+    ORIGIN = "lower ORIGIN"
+    MED = "lower MED"
+    EBGP_OVER_IBGP = "eBGP over iBGP"
+    ROUTER_ID = "lower router id"
+    CLUSTER_LIST_LENGTH = "shorter CLUSTER_LIST"
+    PEER_ADDRESS = "lower peer address"
+    EQUAL = "equal"
+
+
+class Candidate(NamedTuple):
+    """A path competing in the decision process."""
+
+    attrs: PathAttributes
+    source: PeerInfo | None
+    ebgp: bool
+
+
+def compare(a: Candidate, b: Candidate) -> tuple[int, Reason]:
+    """-1 if ``a`` is better, 1 if ``b`` is, 0 if equal; with the deciding reason."""
+    if (a.source is None) != (b.source is None):
+        return (-1 if a.source is None else 1), Reason.LOCAL_ORIGIN
+    aa, ba = a.attrs, b.attrs
+    alp = aa.local_pref if aa.local_pref is not None else DEFAULT_LOCAL_PREF
+    blp = ba.local_pref if ba.local_pref is not None else DEFAULT_LOCAL_PREF
+    if alp != blp:
+        return (-1 if alp > blp else 1), Reason.LOCAL_PREF
+    alen, blen = aa.as_path.length(), ba.as_path.length()
+    if alen != blen:
+        return (-1 if alen < blen else 1), Reason.AS_PATH_LENGTH
+    if aa.origin != ba.origin:
+        return (-1 if aa.origin < ba.origin else 1), Reason.ORIGIN
+    if aa.as_path.first_as() == ba.as_path.first_as():
+        amed, bmed = aa.med or 0, ba.med or 0
+        if amed != bmed:
+            return (-1 if amed < bmed else 1), Reason.MED
+    if a.ebgp != b.ebgp:
+        return (-1 if a.ebgp else 1), Reason.EBGP_OVER_IBGP
+    if a.source is None or b.source is None:
+        return 0, Reason.EQUAL
+    aid = int(aa.originator_id or a.source.router_id)
+    bid = int(ba.originator_id or b.source.router_id)
+    if aid != bid:
+        return (-1 if aid < bid else 1), Reason.ROUTER_ID
+    acl, bcl = len(aa.cluster_list), len(ba.cluster_list)
+    if acl != bcl:
+        return (-1 if acl < bcl else 1), Reason.CLUSTER_LIST_LENGTH
+    aad, bad = a.source.address, b.source.address
+    if aad != bad:
+        if aad.version != bad.version:
+            return (-1 if aad.version < bad.version else 1), Reason.PEER_ADDRESS
+        return (-1 if aad < bad else 1), Reason.PEER_ADDRESS
+    return 0, Reason.EQUAL
+
+
+class BestChange(NamedTuple):
+    """A Loc-RIB change: the new best path of some prefixes (attrs None: they have no route any more)."""
+
+    family: Family
+    prefixes: tuple[Prefix, ...]
+    attrs: PathAttributes | None
+    source: PeerInfo | None
+
+
+class Outgoing(NamedTuple):
+    """Encoded UPDATEs and the peers (keys) they must be sent to."""
+
+    peers: frozenset
+    messages: list[bytes]
+
+
+@dataclass
+class _Group:
+    """One Adj-RIB-Out shared by peers that get identical UPDATEs."""
+
+    template: PeerInfo
+    neg: Negotiated
+    members: set = field(default_factory=set)
+    table: dict[Family, dict[Prefix, PathAttributes]] = field(default_factory=dict)
+    pending: dict[Family, dict[Prefix, PathAttributes | None]] = field(default_factory=dict)
+
+
+def _group_key(peer: PeerInfo, neg: Negotiated) -> tuple:
+    return (peer.asn, peer.rr_client, peer.next_hop_self, peer.next_hop_keep, peer.local_v4, peer.local_v6,
+            neg.four_octet_as, neg.families)
+
+
+class Rib:
+    """Adj-RIBs-In, Loc-RIB and per-group Adj-RIBs-Out of one speaker."""
+
+    def __init__(self, local: LocalSpeaker):
+        self.local = local
+        self._peers: dict[object, PeerInfo] = {}
+        self._in: dict[object, dict[Family, dict[Prefix, PathAttributes]]] = {}
+        self._holders: dict[Family, dict[Prefix, object]] = {f: {} for f in FAMILIES}
+        self._best: dict[Family, dict[Prefix, tuple[object, PathAttributes]]] = {f: {} for f in FAMILIES}
+        self._stale: dict[object, dict[Family, set[Prefix]]] = {}
+        self._groups: dict[tuple, _Group] = {}
+        self._member_group: dict[object, tuple] = {}
+        self._in[LOCAL] = {}
+
+    # ----- queries -----------------------------------------------------------------------------
+
+    def best(self, family: Family, prefix: Prefix) -> tuple[PeerInfo | None, PathAttributes] | None:
+        """(source, attributes) of the Loc-RIB entry, or None."""
+        entry = self._best[family].get(prefix)
+        if entry is None:
+            return None
+        return self._peers.get(entry[0]), entry[1]
+
+    def loc_rib(self, family: Family) -> Iterator[tuple[Prefix, PeerInfo | None, PathAttributes]]:
+        """Every Loc-RIB entry of a family."""
+        for prefix, (key, attrs) in self._best[family].items():
+            yield prefix, self._peers.get(key), attrs
+
+    def loc_rib_size(self, family: Family) -> int:
+        """Number of prefixes in the Loc-RIB for a family."""
+        return len(self._best[family])
+
+    def adj_rib_in(self, key: object, family: Family) -> dict[Prefix, PathAttributes]:
+        """A read-only view of what a peer announced (after import checks)."""
+        return dict(self._in.get(key, {}).get(family, {}))
+
+    def received_count(self, key: object) -> int:
+        """Prefixes currently held from a peer, all families."""
+        return sum(len(t) for t in self._in.get(key, {}).values())
+
+    def advertised_count(self, key: object) -> int:
+        """Prefixes currently advertised to a peer, all families."""
+        gk = self._member_group.get(key)
+        if gk is None:
+            return 0
+        return sum(len(t) for t in self._groups[gk].table.values())
+
+    def stale_count(self, key: object) -> int:
+        """Prefixes from a peer still marked stale (graceful restart)."""
+        return sum(len(s) for s in self._stale.get(key, {}).values())
+
+    # ----- peers -------------------------------------------------------------------------------
+
+    def peer_up(self, peer: PeerInfo, neg: Negotiated) -> list[bytes]:
+        """Register an Established peer; return its initial UPDATEs (full table + End-of-RIB)."""
+        self._peers[peer.key] = peer
+        self._in.setdefault(peer.key, {})
+        gk = _group_key(peer, neg)
+        group = self._groups.get(gk)
+        if group is None:
+            group = self._groups[gk] = _Group(peer, neg)
+            for family in FAMILIES:
+                if family not in neg.families:
+                    continue
+                table = group.table.setdefault(family, {})
+                cache: dict = {}
+                for prefix, (src, attrs) in self._best[family].items():
+                    out = self._export(group, family, src, attrs, cache)
+                    if out is not None:
+                        table[prefix] = out
+        group.members.add(peer.key)
+        self._member_group[peer.key] = gk
+        return self._dump(group)
+
+    def refresh(self, key: object, family: Family) -> list[bytes]:
+        """UPDATEs answering a ROUTE-REFRESH for one family (table + End-of-RIB)."""
+        gk = self._member_group.get(key)
+        if gk is None:
+            return []
+        return self._dump(self._groups[gk], (family,))
+
+    def peer_down(self, key: object, graceful: bool = False) -> list[BestChange]:
+        """The session is gone. With ``graceful`` its routes stay (stale) until End-of-RIB or sweep."""
+        gk = self._member_group.pop(key, None)
+        if gk is not None:
+            group = self._groups[gk]
+            group.members.discard(key)
+            if not group.members:
+                del self._groups[gk]
+        if graceful:
+            tables = self._in.get(key, {})
+            stale = self._stale.setdefault(key, {})
+            for family, table in tables.items():
+                stale.setdefault(family, set()).update(table)
+            return []
+        changes = self.sweep_stale(key)
+        for family, table in list(self._in.get(key, {}).items()):
+            changes += self._withdraw(key, family, list(table))
+        self._in.pop(key, None)
+        self._stale.pop(key, None)
+        self._peers.pop(key, None)
+        return changes
+
+    def sweep_stale(self, key: object, family: Family | None = None) -> list[BestChange]:
+        """Withdraw the routes of ``key`` still marked stale (End-of-RIB or restart timer)."""
+        stale = self._stale.get(key)
+        if not stale:
+            return []
+        changes: list[BestChange] = []
+        for fam in ([family] if family is not None else list(stale)):
+            prefixes = stale.pop(fam, None)
+            if prefixes:
+                changes += self._withdraw(key, fam, list(prefixes))
+        if not stale:
+            del self._stale[key]
+        return changes
+
+    # ----- input ---------------------------------------------------------------------------------
+
+    def receive(self, key: object, update: Update) -> list[BestChange]:
+        """Apply a decoded UPDATE from an Established peer (RFC 7606 treat-as-withdraw honoured)."""
+        changes: list[BestChange] = []
+        for family, prefixes in update.withdrawals():
+            if family in self._best:
+                changes += self._withdraw(key, family, prefixes)
+        for family, prefixes, attrs in update.announced():
+            if family in self._best:
+                changes += self.announce(key, family, prefixes, attrs)
+        eor = update.end_of_rib
+        if eor is not None:
+            changes += self.sweep_stale(key, eor)
+        return changes
+
+    def announce(self, key: object, family: Family, prefixes: Iterable[Prefix],
+                 attrs: PathAttributes) -> list[BestChange]:
+        """Routes from ``key`` for ``prefixes`` sharing ``attrs``; loops are treated as withdrawals."""
+        source = self._peers[key] if key != LOCAL else None
+        if source is not None and import_problem(attrs, source, self.local) is not None:
+            return self._withdraw(key, family, prefixes)
+        table = self._in[key].setdefault(family, {})
+        holders = self._holders[family]
+        best = self._best[family]
+        stale = self._stale.get(key, {}).get(family)
+        shared = (key, attrs)
+        moved: list[Prefix] = []
+        contested: list[Prefix] = []
+        for prefix in prefixes:
+            table[prefix] = attrs
+            if stale:
+                stale.discard(prefix)
+            held = holders.get(prefix)
+            if held is None or held is key or (held.__class__ is not tuple and held == key):
+                holders[prefix] = key
+                old = best.get(prefix)
+                if old is None or old[1] is not attrs or not (old[0] is key or old[0] == key):
+                    best[prefix] = shared
+                    moved.append(prefix)
+                continue
+            if held.__class__ is not tuple:
+                holders[prefix] = (held, key)
+            elif key not in held:
+                holders[prefix] = held + (key,)
+            contested.append(prefix)
+        changes: list[BestChange] = []
+        if moved:
+            changes.append(BestChange(family, tuple(moved), attrs, source))
+            self._propagate(family, changes)
+        if contested:
+            changes += self._decide(family, contested)
+        return changes
+
+    def originate(self, family: Family, routes: dict[Prefix, PathAttributes]) -> list[BestChange]:
+        """Reconcile the locally originated routes of a family to exactly ``routes``."""
+        current = self._in[LOCAL].get(family, {})
+        gone = [p for p in current if p not in routes]
+        changes = self._withdraw(LOCAL, family, gone) if gone else []
+        by_attrs: dict[int, tuple[PathAttributes, list[Prefix]]] = {}
+        for prefix, attrs in routes.items():
+            if current.get(prefix) != attrs:
+                by_attrs.setdefault(id(attrs), (attrs, []))[1].append(prefix)
+        for attrs, prefixes in by_attrs.values():
+            changes += self.announce(LOCAL, family, prefixes, attrs)
+        return changes
+
+    # ----- output --------------------------------------------------------------------------------
+
+    def take_updates(self) -> list[Outgoing]:
+        """Encode and clear every group's pending changes: withdrawals first, then announcements."""
+        out: list[Outgoing] = []
+        for group in self._groups.values():
+            if not group.pending:
+                continue
+            messages: list[bytes] = []
+            for family, pending in group.pending.items():
+                messages += self._encode(group, family, pending.items())
+            group.pending = {}
+            if messages:
+                out.append(Outgoing(frozenset(group.members), messages))
+        return out
+
+    # ----- internals -----------------------------------------------------------------------------
+
+    def _encode(self, group: _Group, family: Family, items: Iterable[tuple[Prefix, PathAttributes | None]]
+                ) -> list[bytes]:
+        withdrawn: list[Prefix] = []
+        by_attrs: dict[int, tuple[PathAttributes, list[Prefix]]] = {}
+        for prefix, attrs in items:
+            if attrs is None:
+                withdrawn.append(prefix)
+            else:
+                entry = by_attrs.get(id(attrs))
+                if entry is None:
+                    by_attrs[id(attrs)] = (attrs, [prefix])
+                else:
+                    entry[1].append(prefix)
+        messages = pack_withdrawals(family, withdrawn, group.neg) if withdrawn else []
+        for attrs, prefixes in by_attrs.values():
+            messages += pack_updates(family, prefixes, attrs, group.neg)
+        return messages
+
+    def _dump(self, group: _Group, families: Iterable[Family] | None = None) -> list[bytes]:
+        messages: list[bytes] = []
+        for family in families if families is not None else FAMILIES:
+            if family not in group.neg.families:
+                continue
+            messages += self._encode(group, family, group.table.get(family, {}).items())
+            messages.append(end_of_rib(family, group.neg))
+        return messages
+
+    def _export(self, group: _Group, family: Family, src: object, attrs: PathAttributes,
+                cache: dict) -> PathAttributes | None:
+        hit = cache.get((id(attrs), src))
+        if hit is not None and hit[0] is attrs:
+            return hit[1]
+        out = export_attributes(attrs, family[0], self._peers.get(src) if src != LOCAL else None,
+                                group.template, self.local)
+        cache[(id(attrs), src)] = (attrs, out)
+        return out
+
+    def _withdraw(self, key: object, family: Family, prefixes: Iterable[Prefix]) -> list[BestChange]:
+        table = self._in.get(key, {}).get(family)
+        if not table:
+            return []
+        holders = self._holders[family]
+        stale = self._stale.get(key, {}).get(family)
+        changed: list[Prefix] = []
+        for prefix in prefixes:
+            if table.pop(prefix, None) is None:
+                continue
+            if stale:
+                stale.discard(prefix)
+            held = holders[prefix]
+            if held == key:
+                del holders[prefix]
+            else:
+                rest = tuple(k for k in held if k != key)
+                holders[prefix] = rest[0] if len(rest) == 1 else rest
+            changed.append(prefix)
+        return self._decide(family, changed)
+
+    def _candidate(self, key: object, family: Family, prefix: Prefix) -> Candidate:
+        source = self._peers.get(key) if key != LOCAL else None
+        return Candidate(self._in[key][family][prefix], source,
+                         source is not None and source.asn != self.local.asn)
+
+    def _select(self, family: Family, prefix: Prefix, held: tuple) -> tuple[object, PathAttributes]:
+        """Run the decision process over several holders of ``prefix``."""
+        wkey = held[0]
+        winner = self._candidate(wkey, family, prefix)
+        for k in held[1:]:
+            cand = self._candidate(k, family, prefix)
+            if compare(cand, winner)[0] < 0:
+                winner, wkey = cand, k
+        return wkey, winner.attrs
+
+    def _decide(self, family: Family, prefixes: Iterable[Prefix]) -> list[BestChange]:
+        """Re-run the decision process for ``prefixes``; update Loc-RIB and Adj-RIBs-Out.
+
+        Changes are grouped by their new best path so that one event (and one shared Loc-RIB
+        tuple) serves every prefix that moved to the same path.
+        """
+        best = self._best[family]
+        holders = self._holders[family]
+        tables = self._in
+        groups: dict[tuple[object, int], tuple[tuple[object, PathAttributes], list[Prefix]]] = {}
+        gone: list[Prefix] = []
+        for prefix in prefixes:
+            held = holders.get(prefix)
+            if held is None:
+                if best.pop(prefix, None) is not None:
+                    gone.append(prefix)
+                continue
+            if held.__class__ is tuple:
+                key, attrs = self._select(family, prefix, held)
+            else:
+                key, attrs = held, tables[held][family][prefix]
+            old = best.get(prefix)
+            if old is not None and old[1] is attrs and (old[0] is key or old[0] == key):
+                continue
+            group = groups.get((key, id(attrs)))
+            if group is None:
+                group = groups[(key, id(attrs))] = ((key, attrs), [])
+            best[prefix] = group[0]
+            group[1].append(prefix)
+        changes = [BestChange(family, tuple(gone), None, None)] if gone else []
+        for (key, attrs), members in groups.values():
+            changes.append(BestChange(family, tuple(members), attrs, self._peers.get(key)))
+        if changes:
+            self._propagate(family, changes)
+        return changes
+
+    def _propagate(self, family: Family, changes: list[BestChange]) -> None:
+        for group in self._groups.values():
+            if family not in group.neg.families:
+                continue
+            table = group.table.setdefault(family, {})
+            pending = group.pending.setdefault(family, {})
+            cache: dict = {}
+            for change in changes:
+                if change.attrs is None:
+                    out = None
+                else:
+                    src = change.source.key if change.source is not None else LOCAL
+                    out = self._export(group, family, src, change.attrs, cache)
+                if out is None:
+                    pop = table.pop
+                    for prefix in change.prefixes:
+                        if pop(prefix, None) is not None:
+                            pending[prefix] = None
+                else:
+                    get = table.get
+                    for prefix in change.prefixes:
+                        if get(prefix) is not out:
+                            table[prefix] = out
+                            pending[prefix] = out
