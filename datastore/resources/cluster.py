@@ -87,7 +87,7 @@ class KubeControllersConfigurationSpec:
 class KubeControllersConfigurationStatus:
     """What the running kube-controllers use (written by kube-controllers)."""
 
-    running_config: KubeControllersConfigurationSpec = jfield("runningConfig", KubeControllersConfigurationSpec())
+    running_config: KubeControllersConfigurationSpec | None = jfield("runningConfig", None)
     environment_vars: FrozenMap = jfield("environmentVars", FrozenMap())
 
 

@@ -428,7 +428,11 @@ spec:
         '{"logSeverityScreen":"Info","healthChecks":"Enabled","etcdV3CompactionPeriod":"10m0s",'
         '"prometheusMetricsPort":9094,"controllers":{"node":{"reconcilerPeriod":"5m0s","syncLabels":"Enabled",'
         '"hostEndpoint":{"autoCreate":"Disabled"},"leakGracePeriod":"15m0s"},"policy":{"reconcilerPeriod":"5m0s"}}}')
-    assert out["status"] == {"runningConfig": {"controllers": {}}}
+    assert out["status"] == {}
+    status = load("apiVersion: projectcalico.org/v3\nkind: KubeControllersConfiguration\nmetadata: {name: default}\n"
+                  "status: {environmentVars: {DATASTORE_TYPE: etcdv3}, runningConfig: {healthChecks: Enabled}}\n")
+    assert to_dict(status)["status"] == {"runningConfig": {"healthChecks": "Enabled", "controllers": {}},
+                                         "environmentVars": {"DATASTORE_TYPE": "etcdv3"}}
     assert to_dict(with_defaults(KubeControllersConfiguration()))["spec"] == {
         "prometheusMetricsPort": 9094, "controllers": {}}
 
