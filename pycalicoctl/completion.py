@@ -29,6 +29,7 @@ from click.shell_completion import (
     shell_complete,
 )
 
+from pycalicoctl.cli import expand_long_prefixes
 from pycalicoctl.errors import CliExit
 
 PROG_NAME = "pycalicoctl"
@@ -279,15 +280,44 @@ def _complete_command(parent: click.Context, name: str, rest: list[str], incompl
             return _complete_command(ctx, words[0], rest[rest.index(words[0]) + 1:], incomplete)
         return [CompletionItem(sub, help=_short_help(ctx, sub)) for sub in command.list_commands(ctx)
                 if sub.startswith(incomplete)]
-    ctx = command.make_context(name, list(rest), parent=parent, resilient_parsing=True)
-    option_prefix = ""
+    words = _as_parsed(command, rest)
+    ctx = command.make_context(name, list(words), parent=parent, resilient_parsing=True)
+    attached = _attached_short_option(command, incomplete)
+    if attached is not None:
+        param, prefix = attached
+        return [_with_prefix(item, prefix) for item in param.shell_complete(ctx, incomplete[len(prefix):])]
+    option_prefix, lookup = "", incomplete
     if incomplete.startswith("-") and "=" in incomplete:
         option_prefix = incomplete.partition("=")[0] + "="
-    target, value = _resolve_incomplete(ctx, list(rest), incomplete)
+        lookup = _as_parsed(command, [incomplete])[0]
+    target, value = _resolve_incomplete(ctx, list(words), lookup)
     items = target.shell_complete(ctx, value)
     if option_prefix and target is not command:
         return [_with_prefix(item, option_prefix) for item in items]
     return items
+
+
+def _as_parsed(command: click.Command, words: list[str]) -> list[str]:
+    """The words as the command itself reads them: its rewrites (``get -a`` → ``-A``) applied and
+    abbreviated long options expanded (docopt style)."""
+    rewrite = getattr(command, "rewrite", {})
+    words = [rewrite.get(word, word) for word in words]
+    longs = [o for p in command.params for o in (*p.opts, *p.secondary_opts) if o.startswith("--")]
+    try:
+        return expand_long_prefixes(words, longs)
+    except ValueError:
+        return words
+
+
+def _attached_short_option(command: click.Command, incomplete: str) -> tuple[click.Parameter, str] | None:
+    """For ``-oya`` (a value-taking short option with its value attached): the option and ``-o``."""
+    if len(incomplete) <= 2 or incomplete[0] != "-" or incomplete[1] == "-":
+        return None
+    prefix = incomplete[:2]
+    for param in command.params:
+        if isinstance(param, click.Option) and not param.is_flag and prefix in param.opts:
+            return param, prefix
+    return None
 
 
 def _with_prefix(item: CompletionItem, prefix: str) -> CompletionItem:

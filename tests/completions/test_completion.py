@@ -228,6 +228,21 @@ def test_output_formats():
     assert values(completion.complete_args(cli, ["get"], "--output=y")) == ["--output=yaml"]
 
 
+def test_options_read_as_the_command_reads_them():
+    assert values(completion.complete_args(cli, ["get", "--out"], "w")) == ["wide"]
+    assert values(completion.complete_args(cli, ["get"], "--outp=j")) == ["--outp=json"]
+    assert values(completion.complete_args(cli, ["get"], "-oj")) == ["-ojson"]
+    assert values(completion.complete_args(cli, ["get"], "--o")) == ["--output"]
+    assert values(completion.complete_args(cli, ["create"], "--skip")) == ["--skip-empty", "--skip-exists"]
+    assert values(completion.complete_args(cli, ["get", "-a"], "wor")) == ["workloadendpoint", "workloadendpoints"]
+    assert completion.complete_args(cli, ["get", "-h"], "") == []
+    assert completion.complete_args(cli, ["get", "--all"], "") == []  # ambiguous, as calicoctl says
+
+
+def test_group_sub_commands():
+    assert "status" in values(completion.complete_args(cli, ["node"], ""))
+
+
 def test_template_file_paths(tmp_path, monkeypatch):
     (tmp_path / "templates").mkdir()
     (tmp_path / "templates" / "names.tpl").write_text("{{.}}")
