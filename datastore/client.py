@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import ipaddress
 import json
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -39,6 +41,7 @@ from datastore.resources import API_VERSION, KINDS, dumps, from_dict, to_dict, w
 from datastore.resources.serde import format_timestamp
 
 APPLY_ATTEMPTS = 5
+POOL_DELETE_PAUSE = 0.5
 DEFAULT_ALLOW_PROFILE = "projectcalico-default-allow"
 READ_ONLY_KINDS = frozenset({"ClusterInformation"})
 _TIERS = (("default", 1000000, "Deny"), ("adminnetworkpolicy", 1000, "Pass"))
@@ -78,10 +81,12 @@ def _ident(resource: Any) -> ResourceId:
 class Client:
     """Typed CRUD over a Backend (see the module docstring for the semantics)."""
 
-    def __init__(self, backend: Backend, *, clock: Callable[[], str] = _now, new_uid: Callable[[], str] = _new_uid):
+    def __init__(self, backend: Backend, *, clock: Callable[[], str] = _now, new_uid: Callable[[], str] = _new_uid,
+                 pool_delete_pause: float = POOL_DELETE_PAUSE):
         self.backend = backend
         self._clock = clock
         self._new_uid = new_uid
+        self.pool_delete_pause = pool_delete_pause
 
     def close(self) -> None:
         self.backend.close()
@@ -105,7 +110,9 @@ class Client:
     @staticmethod
     def encode(resource: Any) -> bytes:
         """The stored value: compact Go JSON of the object without resourceVersion and selfLink."""
-        stored = resource.with_metadata(resource_version="", self_link="")
+        meta = resource.metadata
+        stored = resource.with_metadata(resource_version="", self_link="") if (
+            meta.resource_version or meta.self_link) else resource
         return dumps(to_dict(stored)).encode()
 
     @staticmethod
@@ -198,6 +205,7 @@ class Client:
         prepared = self._prepare(resource, None, others, blocks)
         stamped = prepared.with_metadata(uid=meta.uid or self._new_uid(),
                                          creation_timestamp=meta.creation_timestamp or self._clock())
+        self._maybe_enable_encapsulation(stamped)
         try:
             kv = self.backend.create(key, self.encode(stamped))
         except AlreadyExists as exc:
@@ -225,6 +233,7 @@ class Client:
             current.metadata, labels=resource.metadata.labels, annotations=resource.metadata.annotations,
             resource_version=""))
         prepared = self._prepare(merged, current)
+        self._maybe_enable_encapsulation(prepared)
         try:
             kv = self.backend.update(key, self.encode(prepared), current_kv.mod_revision)
         except NotFound:
@@ -253,12 +262,108 @@ class Client:
             revision = int(resource_version) if resource_version else None
         except ValueError:
             raise Conflict(ident) from None
+        if kind == "IPPool":
+            self._disable_pool_and_release_affinities(name, resource_version)
+            revision = None
+        elif kind == "Node":
+            self._delete_node_dependents(name)
         try:
             return self.decode(self.backend.delete(key, revision))
         except NotFound:
             raise NotFound(ident) from None
         except Conflict as exc:
             raise Conflict(ident, exc.current_revision) from None
+
+    # -- side effects and cascades (libcalico-go clientv3 ippool.go / node.go) -------------------
+
+    def _maybe_enable_encapsulation(self, resource: Any) -> None:
+        """An IPPool using IPIP / VXLAN turns ``ipipEnabled`` / ``vxlanEnabled`` on in FelixConfiguration
+        ``default`` unless that field is already set (either way)."""
+        if resource.KIND.kind != "IPPool":
+            return
+        spec = to_dict(resource)["spec"]
+        wanted = [field for mode, field in (("ipipMode", "ipipEnabled"), ("vxlanMode", "vxlanEnabled"))
+                  if spec.get(mode, "Never") != "Never"]
+        if not wanted:
+            return
+
+        def enable() -> None:
+            try:
+                current = self.get("FelixConfiguration", "default")
+            except NotFound:
+                self.create(from_dict(_document("FelixConfiguration", "default", {f: True for f in wanted})))
+                return
+            data = to_dict(current)
+            felix_spec = dict(data.get("spec") or {})
+            missing = [f for f in wanted if felix_spec.get(f) is None]
+            if missing:
+                felix_spec.update((f, True) for f in missing)
+                self.update(from_dict({**data, "spec": felix_spec}))
+
+        retry_on_conflict(enable, attempts=APPLY_ATTEMPTS)
+
+    def _ipam(self):
+        from datastore.ipam.allocator import IPAM
+
+        return IPAM(self.backend, pools=lambda: ())
+
+    def _disable_pool_and_release_affinities(self, name: str, resource_version: str) -> None:
+        """Deleting a pool: disable it (CAS on ``resource_version`` if given), pause so in-flight
+        allocations finish, release the block affinities inside it. The delete itself then needs no revision."""
+        pool = self.get("IPPool", name)
+        if not pool.spec.disabled:
+            disabled = dataclasses.replace(pool, spec=dataclasses.replace(pool.spec, disabled=True))
+            self.update(disabled.with_metadata(resource_version=resource_version))
+        network = ipaddress.ip_network(pool.spec.cidr, strict=False)
+        time.sleep(self.pool_delete_pause)
+        ipam = self._ipam()
+        items, _ = self.backend.list(keys.block_affinity_prefix())
+        for kv in items:
+            affinity = keys.parse_key(kv.key)
+            if affinity.cidr.version == network.version and affinity.cidr.subnet_of(network):
+                ipam.release_block_affinity(affinity.host, affinity.cidr)
+
+    def _delete_node_dependents(self, name: str) -> None:
+        """Deleting a Node: release its workloads' and tunnel addresses, delete its workload endpoints,
+        release its block affinities and IPAM host entry, and delete its BGPPeers, per-node
+        Felix/BGP configurations and host endpoints."""
+        weps = [w for w in self.list("WorkloadEndpoint") if to_dict(w)["spec"].get("node") == name]
+        addresses = [ipaddress.ip_interface(n).ip for w in weps for n in to_dict(w)["spec"].get("ipNetworks", ())]
+        try:
+            node_spec = to_dict(self.get("Node", name))["spec"]
+        except NotFound:
+            node_spec = {}
+        for text in ((node_spec.get("bgp") or {}).get("ipv4IPIPTunnelAddr"), node_spec.get("ipv4VXLANTunnelAddr"),
+                     (node_spec.get("wireguard") or {}).get("interfaceIPv4Address")):
+            if text:
+                addresses.append(ipaddress.ip_interface(text).ip)
+        ipam = self._ipam()
+        ipam.release_ips(addresses)
+        for wep in weps:
+            self._delete_quietly("WorkloadEndpoint", wep.metadata.name, wep.metadata.namespace)
+        ipam.release_host_affinities(name)
+        try:
+            self.backend.delete(keys.IPAMHostKey(name).path)
+        except NotFound:
+            pass
+        for kind in ("BGPPeer", "HostEndpoint"):
+            for item in self.list(kind):
+                if to_dict(item)["spec"].get("node") == name:
+                    self._delete_quietly(kind, item.metadata.name)
+        self._delete_quietly("FelixConfiguration", f"node.{name}")
+        self._delete_quietly("BGPConfiguration", f"node.{name}")
+
+    def _delete_quietly(self, kind: str, name: str, namespace: str = "") -> None:
+        try:
+            self.delete(kind, name, namespace)
+        except NotFound:
+            pass
+
+    # -- watch -----------------------------------------------------------------------------------
+
+    def watch(self, kind: str, from_revision: int, namespace: str | None = None) -> "ResourceWatch":
+        """Typed changes of a kind after ``from_revision`` (use a list's ``resource_version``)."""
+        return ResourceWatch(self.backend.watch(keys.resource_prefix(kind, namespace), from_revision))
 
     # -- bulk ------------------------------------------------------------------------------------
 
@@ -343,6 +448,29 @@ class Client:
     def _default_allow_profile() -> Any:
         return from_dict(_document("Profile", DEFAULT_ALLOW_PROFILE, {
             "ingress": [{"action": "Allow"}], "egress": [{"action": "Allow"}]})).with_metadata(resource_version="0")
+
+
+@dataclass(frozen=True)
+class ResourceEvent:
+    """A typed change: ``type`` "PUT" or "DELETE"; for DELETE ``resource`` is the last stored state
+    (with resourceVersion = the revision of the delete)."""
+
+    type: str
+    resource: Any
+
+
+class ResourceWatch:
+    """Iterates ResourceEvents from a backend watch; ``cancel()`` ends it from any thread."""
+
+    def __init__(self, watch: Any):
+        self._watch = watch
+
+    def __iter__(self):
+        for event in self._watch:
+            yield ResourceEvent(event.type.value, Client.decode(event.kv))
+
+    def cancel(self) -> None:
+        self._watch.cancel()
 
 
 def _document(kind: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:

@@ -218,9 +218,13 @@ def datastore_config(request):
 
 @pytest.fixture
 def datastore_client(datastore_config):
-    """A connected datastore.client.Client on each backend (parametrised: etcd, local)."""
+    """A connected datastore.client.Client on each backend (parametrised: etcd, local).
+
+    Its IPPool delete skips libcalico-go's 500 ms pause (``pool_delete_pause = 0``) to keep tests fast.
+    """
     from datastore.client import connect
 
     client = connect(datastore_config)
+    client.pool_delete_pause = 0.0
     yield client
     client.close()
