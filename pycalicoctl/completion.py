@@ -84,6 +84,15 @@ def _paths(prefix: str) -> list[str]:
     return paths
 
 
+def choices(*values: str) -> Callable[[click.Context, click.Parameter, str], list[CompletionItem]]:
+    """A callback completing a fixed set of values (e.g. ``node status -o``: ``json``)."""
+
+    def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+        return _matching(values, incomplete)
+
+    return complete
+
+
 def complete_path(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
     """File-name options (``-f/--filename``, ``-c/--config``): the shell completes paths itself."""
     return [CompletionItem(incomplete, type="file")]

@@ -71,13 +71,19 @@ class EngineError(Exception):
 
 
 def version_mismatch(client: Any) -> str | None:
-    """calicoctl's version check: the error text when ClusterInformation's calicoVersion differs."""
-    from datastore.errors import DatastoreError, NotFound
+    """calicoctl's version check: the error text when ClusterInformation's calicoVersion differs.
+
+    An unreachable datastore is not reported through calicoctl's two-line wrapper: Unavailable
+    propagates so the command prints one line naming the endpoint.
+    """
+    from datastore.errors import DatastoreError, NotFound, Unavailable
 
     try:
         info = client.get("ClusterInformation", "default")
     except NotFound:
         return None
+    except Unavailable:
+        raise
     except DatastoreError as exc:
         return (
             f"Unable to get Cluster Information to verify version mismatch: {exc}\n"
@@ -156,7 +162,11 @@ def execute(action: Action, options: Options, client_factory: Callable[[], Any],
     if not options.allow_version_mismatch:
         client = client_factory()
         results.client = client
-        mismatch = version_mismatch(client)
+        try:
+            mismatch = version_mismatch(client)
+        except Unavailable as exc:
+            results.err = exc
+            return results
         if mismatch:
             results.err = EngineError(mismatch)
             return results

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from pycalicoctl.engine import EngineError, Options, Target, resolve_namespace, Action, version_mismatch
+from pycalicoctl.engine import Action, EngineError, Options, Target, resolve_namespace, version_mismatch
 from pycalicoctl.errors import CommandError
 
 
@@ -23,7 +23,10 @@ def run_label(options: Options, key_value: str, overwrite: bool, remove: bool,
         key, value = parts
     client = client_factory()
     if not options.allow_version_mismatch:
-        mismatch = version_mismatch(client)
+        try:
+            mismatch = version_mismatch(client)
+        except DatastoreError as exc:
+            mismatch = str(exc)
         if mismatch:
             raise CommandError(f"failed to get {kind_text} {name}, error {mismatch}")
     try:

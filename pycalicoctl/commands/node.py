@@ -17,6 +17,7 @@ from pathlib import Path
 
 import click
 
+from pycalicoctl import completion
 from pycalicoctl import nodestatus as ns
 from pycalicoctl.cli import CalicoCommand, CalicoGroup
 from pycalicoctl.docs import DATASTORE_INTRO
@@ -65,7 +66,7 @@ def node() -> None:
 
 
 @node.command("status", cls=CalicoCommand, doc=STATUS_DOC)
-@click.option("-o", "--output", "output", default="")
+@click.option("-o", "--output", "output", default="", shell_complete=completion.choices("json"))
 @click.option("--allow-version-mismatch", is_flag=True)
 def status(output: str, allow_version_mismatch: bool) -> None:
     """Print calicoctl's node status report (or JSON with ``-o json``)."""
