@@ -504,7 +504,11 @@ def _merge_as4(values: dict[str, Any], as4_path: bytes | None, as4_agg: bytes | 
             take = asns[:keep]
             head.append((kind, take))
             keep -= len(take)
-    values["as_path"] = AsPath(tuple(head) + path4.segments)
+    tail = list(path4.segments)
+    if (head and tail and head[-1][0] == tail[0][0] == SegmentType.AS_SEQUENCE
+            and len(head[-1][1]) + len(tail[0][1]) <= 255):
+        head[-1] = (SegmentType.AS_SEQUENCE, head[-1][1] + tail.pop(0)[1])
+    values["as_path"] = AsPath(tuple(head + tail))
 
 
 def encode_attributes(attrs: PathAttributes, neg: Negotiated, *, with_next_hop: bool) -> list[tuple[int, bytes]]:
