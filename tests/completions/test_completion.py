@@ -241,6 +241,7 @@ def test_options_read_as_the_command_reads_them():
 
 def test_group_sub_commands():
     assert "status" in values(completion.complete_args(cli, ["node"], ""))
+    assert values(completion.complete_args(cli, ["node", "status", "-o"], "")) == ["json"]
 
 
 def test_template_file_paths(tmp_path, monkeypatch):
