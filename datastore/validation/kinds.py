@@ -10,6 +10,7 @@ import re
 from typing import Any, Callable, Mapping
 
 from datastore.validation import names
+from datastore.validation.felix import blockaffinity, caliconodestatus, felixconfiguration, ipamconfiguration
 from datastore.validation.common import (
     GLOBAL_SELECTOR,
     GLOBAL_SELECTOR_ENTITY_RULE,
@@ -712,10 +713,14 @@ KIND_VALIDATORS: dict[str, Callable[[Collector, Doc], None]] = {
     "BGPConfiguration": bgpconfiguration,
     "BGPFilter": bgpfilter,
     "BGPPeer": bgppeer,
+    "BlockAffinity": blockaffinity,
+    "CalicoNodeStatus": caliconodestatus,
     "ClusterInformation": metadata_only,
+    "FelixConfiguration": felixconfiguration,
     "GlobalNetworkPolicy": globalnetworkpolicy,
     "GlobalNetworkSet": networkset,
     "HostEndpoint": hostendpoint,
+    "IPAMConfiguration": ipamconfiguration,
     "IPPool": ippool,
     "IPReservation": ipreservation,
     "KubeControllersConfiguration": kubecontrollersconfiguration,
