@@ -202,6 +202,8 @@ class Client:
             raise ValidationError([FieldError("Metadata.ResourceVersion", meta.resource_version,
                                               "field must not be set for a Create request")])
         key = self._key(resource.KIND.kind, meta.name, meta.namespace)
+        if meta.namespace and not resource.KIND.namespaced:
+            resource = resource.with_metadata(namespace="")
         prepared = self._prepare(resource, None, others, blocks)
         stamped = prepared.with_metadata(uid=meta.uid or self._new_uid(),
                                          creation_timestamp=meta.creation_timestamp or self._clock())

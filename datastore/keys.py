@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import Union
+from functools import cache
+from typing import TYPE_CHECKING, Union
 
-from datastore.resources.kinds import KINDS, KindInfo
+if TYPE_CHECKING:
+    from datastore.resources.kinds import KindInfo
 
 RESOURCES_PREFIX = "/calico/resources/v3/projectcalico.org/"
 IPAM_PREFIX = "/calico/ipam/v2/"
@@ -30,7 +32,6 @@ FELIX_PREFIX = "/calico/felix/v2/"
 
 IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 
-_BY_PLURAL: dict[str, KindInfo] = {info.plural: info for info in KINDS.values()}
 
 
 def _segment(value: str, what: str) -> str:
@@ -39,10 +40,19 @@ def _segment(value: str, what: str) -> str:
     return value
 
 
-def _kind_info(kind: str) -> KindInfo:
+@cache
+def _kinds() -> "tuple[dict[str, KindInfo], dict[str, KindInfo]]":
+    """The kind registry by kind and by plural, imported on first use so that IPAM-only users
+    (the CNI plugin) do not pay for loading every resource class."""
+    from datastore.resources.kinds import KINDS
+
+    return KINDS, {info.plural: info for info in KINDS.values()}
+
+
+def _kind_info(kind: str) -> "KindInfo":
     """The KindInfo of a canonical kind name (ValueError for an unknown kind)."""
     try:
-        return KINDS[kind]
+        return _kinds()[0][kind]
     except KeyError:
         raise ValueError(f"unknown kind {kind!r}") from None
 
@@ -65,7 +75,7 @@ class ResourceKey:
 
     @property
     def path(self) -> str:
-        info = KINDS[self.kind]
+        info = _kind_info(self.kind)
         if info.namespaced:
             return f"{RESOURCES_PREFIX}{info.plural}/{self.namespace}/{self.name}"
         return f"{RESOURCES_PREFIX}{info.plural}/{self.name}"
@@ -238,7 +248,7 @@ def parse_key(path: str) -> Key:
 def _parse(path: str) -> Key:
     if path.startswith(RESOURCES_PREFIX):
         parts = path[len(RESOURCES_PREFIX):].split("/")
-        info = _BY_PLURAL[parts[0]]
+        info = _kinds()[1][parts[0]]
         if info.namespaced and len(parts) == 3:
             return ResourceKey(info.kind, parts[2], parts[1])
         if not info.namespaced and len(parts) == 2:
