@@ -34,6 +34,7 @@ from datastore.errors import (
     NotFound,
     OperationNotSupported,
     ResourceId,
+    Unavailable,
     ValidationError,
     retry_on_conflict,
 )
@@ -374,7 +375,8 @@ class Client:
 
         Each affected key prefix is listed once up front (and IPAM blocks once if a pool is created);
         then every resource costs one conditional write. A write that races with another writer falls
-        back to the single-resource ``apply``.
+        back to the single-resource ``apply``. Once the datastore is unreachable, the remaining resources
+        get the same Unavailable error without further attempts.
         """
         resources = list(resources)
         stored: dict[str, KeyValue] = {}
@@ -384,8 +386,11 @@ class Client:
             stored.update((kv.key, kv) for kv in items)
         blocks = self._block_cidrs() if any(r.KIND.kind == "IPPool" for r in resources) else None
         pools: dict[str, Any] | None = None
-        outcomes = []
+        outcomes: list[BulkOutcome] = []
         for resource in resources:
+            if outcomes and isinstance(outcomes[-1].error, Unavailable):
+                outcomes.append(BulkOutcome(error=outcomes[-1].error))
+                continue
             try:
                 self._check_read_only(resource.KIND.kind, "apply", "resource is readonly")
                 key = self._key(resource.KIND.kind, resource.metadata.name, resource.metadata.namespace)

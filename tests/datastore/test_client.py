@@ -266,3 +266,19 @@ def test_stored_value_round_trips_through_json(datastore_client):
     raw = json.loads(datastore_client.backend.get("/calico/resources/v3/projectcalico.org/networksets/ns1/n1").value)
     assert "resourceVersion" not in raw["metadata"]
     assert raw["metadata"]["uid"] == created.metadata.uid
+
+
+def test_apply_many_stops_trying_once_the_datastore_is_unreachable(datastore_client):
+    from datastore.errors import Unavailable
+
+    backend = datastore_client.backend
+    attempts = []
+
+    def down(key, value):
+        attempts.append(key)
+        raise Unavailable("cannot connect to etcd at http://127.0.0.1:1: Connection refused")
+
+    backend.create = down
+    outcomes = datastore_client.apply_many([netset(f"n{i}", "ns1", "10.0.0.0/8") for i in range(5)])
+    assert len(attempts) == 1
+    assert [str(o.error) for o in outcomes] == ["cannot connect to etcd at http://127.0.0.1:1: Connection refused"] * 5
