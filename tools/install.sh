@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(python3 python3-venv python3-dev gcc etcd-server etcd-client bird gobgpd frr iproute2 iptables nftables iputils-ping procps libssh-gcrypt-4 fish zsh)
+APT_PACKAGES=(python3 python3-venv python3-dev gcc etcd-server etcd-client openssl bird gobgpd frr iproute2 iptables nftables iputils-ping procps libssh-gcrypt-4 fish zsh)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
