@@ -444,13 +444,13 @@ def decode_update(body: bytes, neg: Negotiated) -> Update:
     present = decoded.present
     has_plain = bool(present - {AttrType.MP_REACH_NLRI, AttrType.MP_UNREACH_NLRI})
     if announced or (mp_reach is not None and mp_reach.nlri):
-        problems.extend(_semantic_checks(attrs, present, bool(announced), neg))
+        problems.extend(_semantic_checks(attrs, present, bool(announced), neg, problems))
     return Update(tuple(withdrawn), attrs if has_plain else None, tuple(announced), mp_reach, mp_unreach,
                   tuple(problems))
 
 
 def _semantic_checks(attrs: PathAttributes, present: frozenset[int], classic: bool,
-                     neg: Negotiated) -> list[UpdateMessageError]:
+                     neg: Negotiated, found: list[UpdateMessageError]) -> list[UpdateMessageError]:
     """Missing well-known mandatory attributes and the eBGP first-AS rule (both treat-as-withdraw)."""
     out = []
     required = (AttrType.ORIGIN, AttrType.AS_PATH, AttrType.NEXT_HOP) if classic else (
@@ -459,7 +459,8 @@ def _semantic_checks(attrs: PathAttributes, present: frozenset[int], classic: bo
         if t not in present:
             out.append(problem(UpdateSubcode.MISSING_WELL_KNOWN_ATTRIBUTE, bytes((t,)),
                                f"missing {t.name}", ErrorAction.TREAT_AS_WITHDRAW, t))
-    if neg.ebgp and neg.enforce_first_as and AttrType.AS_PATH in present:
+    path_ok = AttrType.AS_PATH in present and not any(p.attr_type == AttrType.AS_PATH for p in found)
+    if neg.ebgp and neg.enforce_first_as and path_ok:
         first = attrs.as_path.first_as()
         if first != neg.peer_asn:
             out.append(problem(UpdateSubcode.MALFORMED_AS_PATH, b"",
