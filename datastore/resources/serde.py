@@ -12,8 +12,9 @@ A resource type is a tree of frozen dataclasses whose fields are declared with :
 - a nested dataclass: a Go struct (never omitted: Go's omitempty does not apply to structs);
 - ``Annotated[T, codec]``: a custom scalar (AS numbers, ports, protocols, durations, timestamps).
 
-Decoding is strict: every unknown key in the whole document is collected and reported together
-in calicoctl's wording; field names match case-insensitively (exact match preferred).
+Decoding is strict: type errors are reported first (ranked as calicoctl's pipeline ranks them), then
+every unknown key in the whole document together, in calicoctl's wording; field names match
+case-insensitively (exact match preferred).
 """
 from __future__ import annotations
 
@@ -96,17 +97,27 @@ class Codec(Protocol):
     def is_empty(self, value: object) -> bool: ...
 
 
+# Which of several type errors calicoctl reports: the YAML→JSON conversion step runs over the whole
+# document first; then Go's decoder stops at the first error of a custom unmarshaler but only records
+# (and keeps going after) a plain type mismatch. Unknown fields are checked after a clean decode.
+PHASE_CONVERT = 0
+PHASE_ABORT = 1
+PHASE_SAVED = 2
+
+
 class TypeMismatch(Exception):
     """A JSON value does not fit the Go type.
 
     ``message`` is a complete Go error text; otherwise ``detail`` (e.g. ``number 65536``) replaces the
-    JSON kind in the generic ``cannot unmarshal <detail> into Go struct field …`` text.
+    JSON kind in the generic ``cannot unmarshal <detail> into Go struct field …`` text. ``phase`` ranks
+    the error (see PHASE_*): complete messages default to a custom unmarshaler's (abort) error.
     """
 
-    def __init__(self, *, message: str = "", detail: str = ""):
+    def __init__(self, *, message: str = "", detail: str = "", phase: int | None = None):
         super().__init__(message or detail)
         self.message = message
         self.detail = detail
+        self.phase = phase if phase is not None else (PHASE_ABORT if message else PHASE_SAVED)
 
 
 class UnknownFieldsError(ParseError):
@@ -125,10 +136,11 @@ class UnknownFieldsError(ParseError):
 
 @dataclass
 class _Context:
-    """Decoding state: unknown keys (name, path) in document order and the first type error."""
+    """Decoding state: unknown keys (name, path) in document order and the type error to report."""
 
     unknown: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     type_error: str = ""
+    type_error_phase: int = PHASE_SAVED + 1
 
 
 # --- type introspection ---------------------------------------------------------------------------
@@ -292,11 +304,11 @@ def _decode(value: object, shape: _Shape, ctx: _Context, where: tuple[str, str, 
             if isinstance(value, bool):
                 return value
             if isinstance(value, str):
-                raise TypeMismatch(message=_parse_string_error(value, where, "bool"))
+                raise TypeMismatch(message=_parse_string_error(value, where, "bool"), phase=PHASE_CONVERT)
             raise TypeMismatch()
         if kind == "int":
             if isinstance(value, str):
-                raise TypeMismatch(message=_parse_string_error(value, where, where[2]))
+                raise TypeMismatch(message=_parse_string_error(value, where, where[2]), phase=PHASE_CONVERT)
             return decode_int(value, where[2] if where[2] in _INT_RANGES else "int")
         if kind == "float":
             if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -336,8 +348,9 @@ def _parse_string_error(value: str, where: tuple[str, str, str], go_type: str) -
 
 
 def _record_type_error(ctx: _Context, value: object, where: tuple[str, str, str], err: TypeMismatch) -> None:
-    if ctx.type_error:
+    if err.phase >= ctx.type_error_phase:
         return
+    ctx.type_error_phase = err.phase
     if err.message:
         ctx.type_error = err.message
     else:
@@ -401,11 +414,11 @@ def note_unknown(ctx: _Context, key: str) -> None:
 
 def raise_for(ctx: _Context) -> None:
     """Raise the ParseError calicoctl would print for the problems collected in ``ctx``, if any:
-    unknown fields first (all of them), else the first type error."""
-    if ctx.unknown:
-        raise UnknownFieldsError(tuple(n for n, _ in ctx.unknown), tuple(p for _, p in ctx.unknown))
+    the type error that wins (see PHASE_*), else all unknown fields together."""
     if ctx.type_error:
         raise ParseError(ctx.type_error)
+    if ctx.unknown:
+        raise UnknownFieldsError(tuple(n for n, _ in ctx.unknown), tuple(p for _, p in ctx.unknown))
 
 
 # --- encoding -------------------------------------------------------------------------------------

@@ -218,9 +218,30 @@ def test_unknown_fields_error_carries_names_and_paths():
     assert info.value.paths == ("metadata.bogus", "spec.ingress.source.port")
 
 
-def test_unknown_fields_win_over_type_errors():
-    doc = {"apiVersion": API_VERSION, "kind": "IPPool", "spec": {"blockSize": "x", "zzz": 1}}
-    assert _parse_error(doc).endswith("wrong location: zzz")
+def test_type_errors_win_over_unknown_fields():
+    doc = {"apiVersion": API_VERSION, "kind": "IPPool", "spec": {"zzz": 1, "blockSize": 1.5}}
+    assert _parse_error(doc) == "cannot unmarshal number 1.5 into Go struct field IPPoolSpec.spec.blockSize of type int"
+
+
+def test_calicoctl_st_high_port_in_list_beats_misplaced_protocol():
+    doc = {"apiVersion": API_VERSION, "kind": "NetworkPolicy", "metadata": {"name": "policy2"},
+           "spec": {"Egress": [{"action": "Deny", "destination": {},
+                                "source": {"protocol": "TCP", "ports": [10, 90, 65536]}}],
+                    "Ingress": [{"action": "Allow", "destination": {}, "protocol": "UDP", "source": {}}],
+                    "order": 100000, "selector": ""}}
+    assert _parse_error(doc) == "cannot unmarshal number 65536 into Go value of type uint16"
+
+
+def test_error_ranking_conversion_then_custom_unmarshaler_then_plain_mismatch():
+    rule = {"action": "Allow", "destination": {"ports": [70000]}}
+    doc = {"apiVersion": API_VERSION, "kind": "GlobalNetworkPolicy",
+           "spec": {"order": "x", "ingress": [rule], "doNotTrack": "yes"}}
+    assert _parse_error(doc) == "cannot parse string 'yes' into field GlobalNetworkPolicySpec.doNotTrack of type bool"
+    doc["spec"]["doNotTrack"] = True
+    assert _parse_error(doc) == "cannot unmarshal number 70000 into Go value of type uint16"
+    doc["spec"]["ingress"] = []
+    assert _parse_error(doc) == (
+        "cannot unmarshal string into Go struct field GlobalNetworkPolicySpec.spec.order of type float64")
 
 
 @pytest.mark.parametrize(
