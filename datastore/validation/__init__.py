@@ -23,7 +23,8 @@ from datastore.validation import names
 from datastore.validation.fields import Port, Protocol, parse_asn, parse_port, parse_protocol
 from datastore.validation.ippool import check_block_size_conflicts, overlap_errors, pools_overlap
 from datastore.validation.ippool import check_ippool as _check_ippool_doc
-from datastore.validation.kinds import KIND_VALIDATORS, bgpconfiguration_default_only
+from datastore.validation.bgp import bgpconfiguration_default_only
+from datastore.validation.kinds import KIND_VALIDATORS
 from datastore.validation.netparse import ParsedCIDR, parse_cidr, parse_cidr_or_ip, parse_ip
 from datastore.validation.report import Collector
 

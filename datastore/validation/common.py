@@ -6,6 +6,7 @@ own struct-level rule. Inputs are the decoded v3 JSON documents (``to_dict`` sha
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Mapping
 
 from datastore import selector as selectors
@@ -17,7 +18,7 @@ from datastore.validation.fields import (
     parse_protocol,
     protocol_error,
 )
-from datastore.validation.netparse import is_strict_net, parse_cidr
+from datastore.validation.netparse import is_cidr, is_ip_of_version, is_strict_net, parse_cidr
 from datastore.validation.report import Collector
 
 GLOBAL_SELECTOR = "global()"
@@ -329,3 +330,38 @@ def check_rules(c: Collector, rules: list[Doc] | None) -> None:
     """Tag ``omitempty,dive`` over a rule list."""
     for rule in rules or []:
         check_rule(c, rule)
+
+
+def spec_of(doc: Doc) -> Doc:
+    """The document's ``spec`` (empty when absent)."""
+    return doc.get("spec") or {}
+
+
+def meta_of(doc: Doc) -> Doc:
+    """The document's ``metadata`` (empty when absent)."""
+    return doc.get("metadata") or {}
+
+
+def check_regex_tag(c: Collector, field: str, value: str | None, regex: re.Pattern, tag: str) -> None:
+    """An ``omitempty,<tag>`` field whose valid values match ``regex``."""
+    if value and not regex.fullmatch(value):
+        c.tag(field, value, tag)
+
+
+def check_oneof(c: Collector, field: str, value: str | None, allowed: tuple[str, ...]) -> None:
+    """An ``omitempty,oneof=...`` field."""
+    if value and value not in allowed:
+        c.tag(field, value, "oneof")
+
+
+def check_ip_tag(c: Collector, field: str, value: str | None, version: int | None, tag: str) -> None:
+    """An ``omitempty,ip|ipv4|ipv6`` field."""
+    if value and not is_ip_of_version(value, version):
+        c.tag(field, value, tag)
+
+
+def check_cidr_list(c: Collector, go_field: str, values: list[str] | None) -> None:
+    """An ``omitempty,dive,cidr`` list: items reported as ``<Field>[i]``."""
+    for i, value in enumerate(values or []):
+        if not is_cidr(value):
+            c.tag(f"{go_field}[{i}]", value, "cidr")
