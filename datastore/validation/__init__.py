@@ -11,6 +11,7 @@ Public entry points:
   the CIDR itself and must see the host bits); returns the normalised, defaulted pool.
 * ``check_block_size_conflicts``, ``pools_overlap`` — the pieces needing datastore contents,
   as pure functions the client calls with what it read.
+* ``assign_or_check_workload_endpoint_name`` — WorkloadEndpoint naming as clientv3 checks it.
 * Field primitives: ``parse_asn``, ``parse_port``, ``parse_protocol``, ``parse_cidr``,
   ``validate_name``, ``validate_cidr`` and the name/label helpers in ``names``.
 """
@@ -24,6 +25,7 @@ from datastore.validation.fields import Port, Protocol, parse_asn, parse_port, p
 from datastore.validation.ippool import check_block_size_conflicts, overlap_errors, pools_overlap
 from datastore.validation.ippool import check_ippool as _check_ippool_doc
 from datastore.validation.bgp import bgpconfiguration_default_only
+from datastore.validation.endpoints import assign_or_check_workload_endpoint_name, expected_workload_endpoint_name
 from datastore.validation.kinds import KIND_VALIDATORS
 from datastore.validation.netparse import ParsedCIDR, parse_cidr, parse_cidr_or_ip, parse_ip
 from datastore.validation.report import Collector
@@ -31,6 +33,8 @@ from datastore.validation.report import Collector
 __all__ = [
     "Port",
     "Protocol",
+    "assign_or_check_workload_endpoint_name",
+    "expected_workload_endpoint_name",
     "ParsedCIDR",
     "check_block_size_conflicts",
     "check_ippool",

@@ -186,3 +186,51 @@ def _workloadendpoint_spec_struct(c: Collector, spec: Doc) -> None:
         if not valid:
             shown = ["{" + n.get("internalIP", "") + " " + n.get("externalIP", "") + "}" for n in nats]
             c.add("IPNATs", shown, "NAT is not in the endpoint networks")
+
+
+_NAME_SEGMENTS = {
+    "k8s": ("node", "orchestrator", "pod", "endpoint"),
+    "cni": ("node", "orchestrator", "containerID", "endpoint"),
+    "libnetwork": ("node", "orchestrator", "orchestrator", "endpoint"),
+}
+_DEFAULT_SEGMENTS = ("node", "orchestrator", "workload", "endpoint")
+
+
+def expected_workload_endpoint_name(spec: Doc) -> str:
+    """libcalico-go ``CalculateWorkloadEndpointName``: the name a WorkloadEndpoint's spec implies.
+
+    Raises ValidationError when a required identifier is missing or starts/ends with ``-``.
+    """
+    c = Collector()
+    if not spec.get("node"):
+        c.add("node", None, "field should be assigned")
+        c.raise_if_any()
+    parts = []
+    for field in _NAME_SEGMENTS.get(spec.get("orchestrator", ""), _DEFAULT_SEGMENTS):
+        value = spec.get(field, "")
+        if not value:
+            c.add(field, value, "field should be assigned")
+        elif value.startswith("-"):
+            c.add(field, value, "field must not begin with a '-'")
+        elif value.endswith("-"):
+            c.add(field, value, "field must not end with a '-'")
+        else:
+            parts.append(value.replace("-", "--"))
+            continue
+        c.raise_if_any()
+    return "-".join(parts)
+
+
+def assign_or_check_workload_endpoint_name(doc: Doc) -> str:
+    """clientv3 ``assignOrValidateName``: the name to store (computed when ``metadata.name`` is empty).
+
+    Raises ValidationError (field ``Name``) when the given name differs from the computed one.
+    """
+    expected = expected_workload_endpoint_name(spec_of(doc))
+    name = meta_of(doc).get("name", "")
+    if name and name != expected:
+        c = Collector()
+        c.add("Name", name, "the WorkloadEndpoint name does not match the primary identifiers assigned in the "
+                            f"Spec: expected name {expected}")
+        c.raise_if_any()
+    return name or expected

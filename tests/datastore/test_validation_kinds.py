@@ -3,7 +3,12 @@ import pytest
 
 from datastore.errors import ValidationError
 from datastore.resources import from_dict, with_defaults
-from datastore.validation import field_errors, validate
+from datastore.validation import (
+    assign_or_check_workload_endpoint_name,
+    expected_workload_endpoint_name,
+    field_errors,
+    validate,
+)
 
 SUBDOMAIN = (
     "name must consist of lower case alphanumeric characters, '-' or '.' "
@@ -379,3 +384,33 @@ def test_validate_accepts_resource_dataclasses():
 def test_unknown_kind_is_a_programming_error():
     with pytest.raises(ValueError):
         field_errors({"kind": "Nope", "metadata": {"name": "x"}})
+
+
+@pytest.mark.parametrize("spec,name", [
+    ({"node": "node-1", "orchestrator": "k8s", "pod": "my-pod", "endpoint": "eth0"}, "node--1-k8s-my--pod-eth0"),
+    ({"node": "n", "orchestrator": "cni", "containerID": "abc", "endpoint": "eth0"}, "n-cni-abc-eth0"),
+    ({"node": "n", "orchestrator": "libnetwork", "endpoint": "ep"}, "n-libnetwork-libnetwork-ep"),
+    ({"node": "n", "orchestrator": "openstack", "workload": "vm1", "endpoint": "tap1"}, "n-openstack-vm1-tap1"),
+])
+def test_workload_endpoint_names(spec, name):
+    assert expected_workload_endpoint_name(spec) == name
+    assert assign_or_check_workload_endpoint_name(doc("WorkloadEndpoint", "", spec, namespace="ns")) == name
+    assert assign_or_check_workload_endpoint_name(doc("WorkloadEndpoint", name, spec, namespace="ns")) == name
+
+
+@pytest.mark.parametrize("document,message", [
+    (doc("WorkloadEndpoint", "x", {"orchestrator": "k8s"}), "error with field node (field should be assigned)"),
+    (doc("WorkloadEndpoint", "x", {"node": "n", "orchestrator": "k8s", "endpoint": "e"}),
+     "error with field pod = '' (field should be assigned)"),
+    (doc("WorkloadEndpoint", "x", {"node": "n", "orchestrator": "k8s", "pod": "-p", "endpoint": "e"}),
+     "error with field pod = '-p' (field must not begin with a '-')"),
+    (doc("WorkloadEndpoint", "x", {"node": "n-", "orchestrator": "k8s", "pod": "p", "endpoint": "e"}),
+     "error with field node = 'n-' (field must not end with a '-')"),
+    (doc("WorkloadEndpoint", "wrong", {"node": "n", "orchestrator": "k8s", "pod": "p", "endpoint": "eth0"}),
+     "error with field Name = 'wrong' (the WorkloadEndpoint name does not match the primary identifiers assigned "
+     "in the Spec: expected name n-k8s-p-eth0)"),
+])
+def test_workload_endpoint_name_errors(document, message):
+    with pytest.raises(ValidationError) as err:
+        assign_or_check_workload_endpoint_name(document)
+    assert str(err.value) == message
