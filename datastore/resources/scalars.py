@@ -6,7 +6,6 @@
   as Go's Uint8OrString marshals it).
 - Durations (metav1.Duration): Go duration text, re-written canonically (``90s`` → ``1m30s``).
 - Timestamps (metav1.Time): RFC 3339, written in UTC at second precision; zero is ``null``.
-- Int-or-string (intstr.IntOrString): a number or a string, kept as given.
 """
 from __future__ import annotations
 
@@ -155,30 +154,6 @@ class _ProtocolCodec:
 PROTOCOL = _ProtocolCodec()
 Protocol = Annotated[int | str, PROTOCOL]
 
-
-class _IntOrStringCodec:
-    go_type = "intstr.IntOrString"
-
-    def decode(self, value: object) -> int | str:
-        if value is None:
-            return 0
-        if isinstance(value, str):
-            return value
-        try:
-            return decode_int(value, "int32")
-        except TypeMismatch as err:
-            detail = err.detail or json_kind(value)
-            raise TypeMismatch(message=f"cannot unmarshal {detail} into Go value of type int32") from None
-
-    def encode(self, value: object) -> object:
-        return value
-
-    def is_empty(self, value: object) -> bool:
-        return value in (0, "")
-
-
-INT_OR_STRING = _IntOrStringCodec()
-IntOrString = Annotated[int | str, INT_OR_STRING]
 
 # --- Go durations ---------------------------------------------------------------------------------
 
