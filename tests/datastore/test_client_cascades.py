@@ -25,11 +25,11 @@ def ipam_for(client) -> IPAM:
 
 def test_ipip_pool_enables_ipip_in_default_felix_configuration(datastore_client):
     datastore_client.create(res("IPPool", "p1", {"cidr": "10.1.0.0/16", "ipipMode": "Always"}))
-    felix = datastore_client.get("FelixConfiguration", "default").to_dict()["spec"]
-    assert felix == {"ipipEnabled": True}
+    felix = datastore_client.get("FelixConfiguration", "default").spec
+    assert (felix.ipip_enabled, felix.vxlan_enabled) == (True, None)
     datastore_client.create(res("IPPool", "p2", {"cidr": "10.2.0.0/16", "vxlanMode": "CrossSubnet"}))
-    assert datastore_client.get("FelixConfiguration", "default").to_dict()["spec"] == {
-        "ipipEnabled": True, "vxlanEnabled": True}
+    felix = datastore_client.get("FelixConfiguration", "default").spec
+    assert (felix.ipip_enabled, felix.vxlan_enabled) == (True, True)
 
 
 def test_explicit_felix_setting_is_left_alone(datastore_client):
