@@ -25,7 +25,8 @@ standalone process needs (control socket path). File format (YAML or JSON, same 
         connect_retry_time: 5      # Calico's bird.cfg template
         ttl_security: false        # GTSM: send TTL 255, require IP_MINTTL 255 (RFC 5082)
         source_address: null       # local address for outgoing connections
-        local_asn: null            # per-peer local AS override
+        next_hop_self: false       # always announce ourselves as next hop (BIRD "next hop self")
+        next_hop_keep: false       # never change the next hop towards eBGP ("next hop keep")
     prefixes:
       - prefix: 10.65.0.0/26       # required
         next_hop: null             # default: our session address towards each peer
@@ -99,7 +100,8 @@ class PeerConfig:
     connect_retry_time: int = 5
     ttl_security: bool = False
     source_address: IPAddress | None = None
-    local_asn: int | None = None
+    next_hop_self: bool = False
+    next_hop_keep: bool = False
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -108,8 +110,6 @@ class PeerConfig:
             family = _FAMILY_NAMES["ipv4" if self.address.version == 4 else "ipv6"]
             object.__setattr__(self, "families", (family,))
         _check_asn("asn", self.asn)
-        if self.local_asn is not None:
-            _check_asn("local_asn", self.local_asn)
         if self.hold_time != 0 and not 3 <= self.hold_time <= 65535:
             raise ConfigError("hold_time", f"must be 0 or 3..65535, not {self.hold_time}")
         if not 0 < self.port < 65536:
@@ -235,7 +235,7 @@ def _community(value: Any, path: str) -> int:
 
 _PEER_FIELDS = {"address", "asn", "name", "kind", "port", "passive", "password", "rr_client", "families",
                 "hold_time", "keepalive_time", "connect_retry_time", "ttl_security", "source_address",
-                "local_asn"}
+                "next_hop_self", "next_hop_keep"}
 _PREFIX_FIELDS = {"prefix", "next_hop", "origin", "med", "local_pref", "communities"}
 _TOP_FIELDS = {"router_id", "asn", "listen_address", "listen_port", "cluster_id", "graceful_restart_time",
                "control_socket", "peers", "prefixes"}
@@ -262,13 +262,11 @@ def _peer(data: dict[str, Any], path: str) -> PeerConfig:
             kw[name] = _int(data[name], f"{path}.{name}")
     if data.get("keepalive_time") is not None:
         kw["keepalive_time"] = _int(data["keepalive_time"], f"{path}.keepalive_time")
-    for name in ("passive", "rr_client", "ttl_security"):
+    for name in ("passive", "rr_client", "ttl_security", "next_hop_self", "next_hop_keep"):
         if name in data:
             kw[name] = _bool(data[name], f"{path}.{name}")
     if data.get("source_address") is not None:
         kw["source_address"] = _ip(data["source_address"], f"{path}.source_address")
-    if data.get("local_asn") is not None:
-        kw["local_asn"] = parse_asn(data["local_asn"], f"{path}.local_asn")
     if "families" in data:
         families = []
         for i, name in enumerate(data["families"] or ()):

@@ -14,6 +14,7 @@ detect collisions), UPDATEs, ROUTE-REFRESHes, Established and down notices throu
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import logging
 import time
@@ -76,6 +77,10 @@ class SessionHost(Protocol):
     def collision_loser(self, session: "Session") -> bool:
         """Called on BGPOpen: True if this connection loses a collision (RFC 4271 §6.8)."""
 
+    def extra_connection(self, session: "Session", reader: asyncio.StreamReader,
+                         writer: asyncio.StreamWriter) -> None:
+        """Our connect attempt completed while the session already uses an incoming connection."""
+
     def established(self, session: "Session") -> None:
         """The session reached Established."""
 
@@ -123,6 +128,8 @@ class Session:
         self._timers: dict[F.Timer, asyncio.TimerHandle] = {}
         self._retired = False
         self._pending_update: Update | None = None
+        self._hold_deadline = 0.0
+        self._closing: set[asyncio.StreamWriter] = set()
 
     # -- public surface ------------------------------------------------------------------------
 
@@ -154,11 +161,13 @@ class Session:
         self.post(F.Event(kind))
 
     def stop(self, subcode: int = F.CEASE_ADMIN_SHUTDOWN) -> None:
-        """ManualStop: Cease (with ``subcode``) if a connection is open, then Idle for good."""
-        if self.state in (F.State.OPENSENT, F.State.OPENCONFIRM, F.State.ESTABLISHED) and \
-                subcode != F.CEASE_ADMIN_SHUTDOWN:
-            self._send(Notification.cease(subcode).encode())
-            self._teardown_notice(Notification.cease(subcode))
+        """ManualStop with a Cease of ``subcode`` if a BGP connection is open; then retire."""
+        if self._conn is not None:
+            self._closing.add(self._conn.writer)
+        if self.state in (F.State.OPENSENT, F.State.OPENCONFIRM, F.State.ESTABLISHED):
+            note = Notification.cease(subcode)
+            self._send(note.encode())
+            self._teardown_notice(note)
             self._apply_all(F.Event(F.EventKind.ManualStop), skip_notification=True)
         else:
             self.post(F.Event(F.EventKind.ManualStop))
@@ -174,13 +183,15 @@ class Session:
             self._connect_task.cancel()
         self._drop()
 
-    def accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        """Adopt an incoming connection the speaker assigned to this session."""
-        if self._connect_task is not None:
-            self._connect_task.cancel()
-            self._connect_task = None
-        self._attach(reader, writer, outgoing=False)
-        self.post(F.Event(F.EventKind.TcpConnectionConfirmed))
+    def adopt(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, outgoing: bool) -> None:
+        """Take a connection the speaker assigned to this session (Tcp_CR_Acked / TcpConnectionConfirmed).
+
+        A connect attempt still in flight is left alone: if it completes, the host gets the
+        second connection for collision detection (``SessionHost.extra_connection``).
+        """
+        self._attach(reader, writer, outgoing=outgoing)
+        kind = F.EventKind.Tcp_CR_Acked if outgoing else F.EventKind.TcpConnectionConfirmed
+        self.post(F.Event(kind))
 
     def send(self, data: bytes) -> None:
         """Queue encoded messages on the connection (Established only)."""
@@ -263,14 +274,26 @@ class Session:
         log.info("%s: sent NOTIFICATION %s", self.peer.name, self.last_error)
 
     def _start_timer(self, timer: F.Timer, seconds: float) -> None:
-        old = self._timers.pop(timer, None)
-        if old is not None:
-            old.cancel()
         loop = asyncio.get_running_loop()
+        if timer is F.Timer.HOLD:
+            # Restarted on every message: move the deadline, re-arm lazily when the handle fires.
+            self._hold_deadline = loop.time() + seconds
+            if timer in self._timers:
+                return
+        else:
+            old = self._timers.pop(timer, None)
+            if old is not None:
+                old.cancel()
         self._timers[timer] = loop.call_later(seconds, self._timer_fired, timer)
 
     def _timer_fired(self, timer: F.Timer) -> None:
         self._timers.pop(timer, None)
+        if timer is F.Timer.HOLD:
+            loop = asyncio.get_running_loop()
+            remaining = self._hold_deadline - loop.time()
+            if remaining > 0:
+                self._timers[timer] = loop.call_later(remaining, self._timer_fired, timer)
+                return
         self.post(F.Event(_TIMER_EVENTS[timer]))
 
     # -- connections ---------------------------------------------------------------------------
@@ -286,6 +309,13 @@ class Session:
         conn.writer.close()
         if conn.task is not None and conn.task is not asyncio.current_task():
             conn.task.cancel()
+
+    async def wait_closed(self, timeout: float = 1.0) -> None:
+        """Wait (bounded) until closed connections have flushed their last bytes (a Cease)."""
+        writers, self._closing = self._closing, set()
+        for writer in writers:
+            with contextlib.suppress(ConnectionError, OSError, asyncio.TimeoutError):
+                await asyncio.wait_for(writer.wait_closed(), timeout)
 
     def _attach(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, outgoing: bool) -> None:
         self._drop()
@@ -312,8 +342,10 @@ class Session:
             writer.close()
             return
         self._connect_task = None
-        self._attach(reader, writer, outgoing=True)
-        self.post(F.Event(F.EventKind.Tcp_CR_Acked))
+        if self._conn is None and self.state in (F.State.CONNECT, F.State.ACTIVE):
+            self.adopt(reader, writer, outgoing=True)
+        else:
+            self.host.extra_connection(self, reader, writer)
 
     async def _read_loop(self, conn: _Connection) -> None:
         buffer = b""

@@ -1,0 +1,460 @@
+"""The BGP speaker: listener, peers, RIB, route-change events and status.
+
+``async with Speaker(config) as speaker`` starts it (its TaskGroup owns every session task);
+``await speaker.apply(config)`` reconciles listen address, router id, AS, cluster id, the peer set
+and the originated prefixes; leaving the block sends a Cease to every peer.
+
+* Peers are keyed by (address, port). A changed peer is restarted with Cease "Other configuration
+  change", a removed one gets Cease "Peer de-configured"; a change of router id, AS or cluster id
+  restarts every session.
+* Incoming connections are matched to a peer by source address. Connection collisions (RFC 4271
+  §6.8) are resolved between the peer's main session and one candidate session by BGP identifier;
+  a connection arriving while Established is refused with Cease "Connection collision resolution".
+* Graceful restart (RFC 4724): as helper, a peer that advertised GR and whose transport fails while
+  Established keeps its routes as stale until its End-of-RIB or its restart time; as restarting
+  speaker (``restarting=True``) our OPENs carry the R bit and forwarding-preserved flags for the
+  advertised restart time. End-of-RIB is always sent after the initial table.
+* Route changes: ``subscribe(callback)`` gets every ``rib.BestChange``; ``changes()`` is an async
+  iterator over a bounded queue that yields ``RESYNC`` (re-read ``loc_rib``) if the consumer falls
+  behind instead of growing without bound.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import logging
+import os
+import socket
+import time
+from dataclasses import dataclass
+from typing import AsyncIterator, Callable, Coroutine
+
+from . import fsm as F
+from .attributes import AsPath, PathAttributes
+from .capabilities import FourOctetAs, GracefulRestart, GracefulRestartFamily, Multiprotocol, RouteRefresh
+from .config import PeerConfig, SpeakerConfig
+from .constants import AFI, SAFI, CeaseSubcode
+from .control import PeerStatus, SpeakerStatus
+from .message import Notification, Open, RouteRefresh as RouteRefreshMessage, Update
+from .negotiate import Negotiated, check_open, negotiate
+from .nlri import from_network
+from .policy import LocalSpeaker, PeerInfo
+from .rib import BestChange, Family, Rib
+from .session import Session
+from .transport import listening_socket, peer_address, set_gtsm, set_md5
+
+log = logging.getLogger(__name__)
+
+#: Sentinel yielded by ``Speaker.changes()`` when events were dropped: re-read the Loc-RIB.
+RESYNC = "resync"
+CHANGE_QUEUE_SIZE = 4096
+
+
+@dataclass
+class _Peer:
+    """A configured neighbour: its main session, a collision candidate and GR helper state."""
+
+    config: PeerConfig
+    main: Session
+    candidate: Session | None = None
+    restart_timer: asyncio.TimerHandle | None = None
+
+    @property
+    def key(self) -> tuple:
+        return self.config.key
+
+    def sessions(self) -> tuple[Session, ...]:
+        return (self.main,) if self.candidate is None else (self.main, self.candidate)
+
+
+class Speaker:
+    """A BGP-4 speaker; see the module docstring."""
+
+    def __init__(self, config: SpeakerConfig, *, restarting: bool = False):
+        self.config = config
+        self._restarting = restarting
+        self._restart_until = 0.0
+        self._rib = Rib(_local(config))
+        self._peers: dict[tuple, _Peer] = {}
+        self._tg: asyncio.TaskGroup | None = None
+        self._server: asyncio.AbstractServer | None = None
+        self._listen_sock: socket.socket | None = None
+        self._listening: tuple[str | None, int] | None = None
+        self._callbacks: list[Callable[[BestChange], None]] = []
+        self._queues: list[asyncio.Queue] = []
+        self._flush_scheduled = False
+        self._originated: dict[Family, dict] = {}
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def __aenter__(self) -> "Speaker":
+        self._tg = asyncio.TaskGroup()
+        await self._tg.__aenter__()
+        if self._restarting:
+            self._restart_until = time.monotonic() + self.config.graceful_restart_time
+        try:
+            await self.apply(self.config, force=True)
+        except BaseException as exc:
+            await self._tg.__aexit__(type(exc), exc, exc.__traceback__)
+            raise
+        return self
+
+    async def __aexit__(self, exc_type, exc, tb) -> bool | None:
+        await self.shutdown()
+        return await self._tg.__aexit__(exc_type, exc, tb)
+
+    async def shutdown(self) -> None:
+        """Cease every session (administrative shutdown), close the listener."""
+        sessions = [s for p in self._peers.values() for s in p.sessions()]
+        for peer in list(self._peers.values()):
+            self._remove_peer(peer, CeaseSubcode.ADMINISTRATIVE_SHUTDOWN)
+        await self._close_listener()
+        await asyncio.gather(*(s.wait_closed() for s in sessions))
+
+    def spawn(self, coro: Coroutine, name: str) -> asyncio.Task:
+        """Run a task in the speaker's TaskGroup."""
+        if self._tg is None:
+            coro.close()
+            raise RuntimeError("the speaker is not running (use 'async with Speaker(...)')")
+        return self._tg.create_task(coro, name=name)
+
+    # -- reconciliation ------------------------------------------------------------------------
+
+    async def apply(self, config: SpeakerConfig, *, force: bool = False) -> None:
+        """Reconcile the running speaker to ``config``."""
+        old = self.config
+        self.config = config
+        identity_changed = (old.router_id, old.asn, old.effective_cluster_id) != \
+                           (config.router_id, config.asn, config.effective_cluster_id)
+        if identity_changed:
+            for peer in list(self._peers.values()):
+                self._remove_peer(peer, CeaseSubcode.OTHER_CONFIGURATION_CHANGE)
+            self._rib = Rib(_local(config))
+            self._originated = {}
+        await self._reconcile_listener(config, force)
+        wanted = {p.key: p for p in config.peers}
+        for key, peer in list(self._peers.items()):
+            if key not in wanted:
+                self._remove_peer(peer, CeaseSubcode.PEER_DECONFIGURED)
+            elif peer.config != wanted[key]:
+                self._remove_peer(peer, CeaseSubcode.OTHER_CONFIGURATION_CHANGE)
+        for key, peer_config in wanted.items():
+            if key not in self._peers:
+                self._add_peer(peer_config)
+        self._apply_md5()
+        self._originate(config)
+
+    async def _reconcile_listener(self, config: SpeakerConfig, force: bool) -> None:
+        target = (config.listen_address, config.listen_port)
+        if target == self._listening and not force:
+            return
+        await self._close_listener()
+        if config.listen_address is None:
+            return
+        sock = listening_socket(config.listen_address, config.listen_port)
+        self._listen_sock = sock
+        self._server = await asyncio.start_server(self._accepted, sock=sock, limit=1 << 18)
+        self._listening = target
+
+    async def _close_listener(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+            self._listen_sock = None
+        self._listening = None
+
+    def _apply_md5(self) -> None:
+        sock = self._listen_sock
+        if sock is None:
+            return
+        for peer in self._peers.values():
+            if peer.config.password and (sock.family == socket.AF_INET6 or peer.config.address.version == 4):
+                set_md5(sock, peer.config.address, peer.config.password)
+
+    def _add_peer(self, config: PeerConfig) -> None:
+        peer = _Peer(config, self._new_session(config))
+        self._peers[config.key] = peer
+        peer.main.start()
+
+    def _new_session(self, config: PeerConfig) -> Session:
+        return Session(config, self, local_address=self.config.listen_address)
+
+    def _remove_peer(self, peer: _Peer, subcode: int) -> None:
+        del self._peers[peer.key]
+        if peer.candidate is not None:
+            peer.candidate.stop(CeaseSubcode.ADMINISTRATIVE_SHUTDOWN)
+        peer.main.stop(subcode)
+        if peer.restart_timer is not None:
+            peer.restart_timer.cancel()
+        self._publish(self._rib.peer_down(peer.key))
+        sock = self._listen_sock
+        if peer.config.password and sock is not None and \
+                (sock.family == socket.AF_INET6 or peer.config.address.version == 4):
+            set_md5(sock, peer.config.address, None)
+
+    def _originate(self, config: SpeakerConfig) -> None:
+        shared: dict[tuple, PathAttributes] = {}
+        wanted: dict[Family, dict] = {(AFI.IPV4, SAFI.UNICAST): {}, (AFI.IPV6, SAFI.UNICAST): {}}
+        for route in config.prefixes:
+            afi, prefix = from_network(route.prefix)
+            spec = (route.origin, route.next_hop, route.med, route.local_pref, route.communities)
+            attrs = shared.get(spec)
+            if attrs is None:
+                attrs = shared[spec] = PathAttributes(origin=route.origin, as_path=AsPath(), next_hop=route.next_hop,
+                                                      med=route.med, local_pref=route.local_pref,
+                                                      communities=route.communities)
+            wanted[(afi, SAFI.UNICAST)][prefix] = attrs
+        for family, routes in wanted.items():
+            if self._originated.get(family, {}) != routes:
+                self._publish(self._rib.originate(family, routes))
+        self._originated = wanted
+        self._schedule_flush()
+
+    # -- incoming connections ------------------------------------------------------------------
+
+    async def _accepted(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        sock = writer.get_extra_info("socket")
+        address = peer_address(sock)
+        peer = next((p for p in self._peers.values() if p.config.address == address), None)
+        if peer is None:
+            log.info("refusing connection from unknown address %s", address)
+            writer.close()
+            return
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if peer.config.ttl_security:
+                set_gtsm(sock, address)
+        self._assign(peer, reader, writer, outgoing=False)
+
+    def _assign(self, peer: _Peer, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                outgoing: bool) -> None:
+        """Give a new connection to the main session, to a collision candidate, or refuse it."""
+        state = peer.main.state
+        if state in (F.State.CONNECT, F.State.ACTIVE):
+            peer.main.adopt(reader, writer, outgoing)
+        elif state in (F.State.OPENSENT, F.State.OPENCONFIRM) and peer.candidate is None:
+            candidate = self._new_session(peer.config)
+            peer.candidate = candidate
+            candidate.post(F.Event(F.EventKind.ManualStart_with_PassiveTcpEstablishment))
+            candidate.adopt(reader, writer, outgoing)
+        elif state is F.State.ESTABLISHED:
+            log.info("%s: new connection while Established, refused", peer.config.name)
+            writer.write(Notification.cease(CeaseSubcode.CONNECTION_COLLISION_RESOLUTION).encode())
+            writer.close()
+        else:
+            writer.close()
+
+    # -- SessionHost ---------------------------------------------------------------------------
+
+    def local_open(self, session: Session) -> Open:
+        """Our OPEN towards a peer."""
+        cfg = self.config
+        caps: list = [Multiprotocol(afi, safi) for afi, safi in session.peer.families]
+        caps += [RouteRefresh(), FourOctetAs(cfg.asn)]
+        if cfg.graceful_restart_time:
+            restarting = time.monotonic() < self._restart_until
+            caps.append(GracefulRestart(
+                cfg.graceful_restart_time, restarting=restarting,
+                families=tuple(GracefulRestartFamily(afi, safi, restarting) for afi, safi in session.peer.families)))
+        return Open.build(cfg.asn, session.peer.hold_time, cfg.router_id, tuple(caps))
+
+    def check_open(self, session: Session, received: Open) -> Negotiated:
+        """RFC 4271 §6.2 checks, then negotiation."""
+        check_open(received, peer_asn=session.peer.asn, local_asn=self.config.asn,
+                   local_router_id=self.config.router_id)
+        return negotiate(self.local_open(session), received)
+
+    def collision_loser(self, session: Session) -> bool:
+        """RFC 4271 §6.8 between the peer's two sessions; dumps the other one if it loses."""
+        peer = self._peers.get(session.peer.key)
+        if peer is None or peer.candidate is None:
+            return False
+        other = peer.candidate if session is peer.main else peer.main
+        if other.state is F.State.ESTABLISHED:
+            return True
+        if other.state is not F.State.OPENCONFIRM:
+            return False
+        remote_id = int(session.remote_open.router_id)
+        keep_remote_initiated = F.collision_winner(int(self.config.router_id), remote_id) == "remote"
+        loser = session if session.outgoing == keep_remote_initiated else other
+        if loser is session:
+            return True
+        other.post(F.Event(F.EventKind.OpenCollisionDump))
+        return False
+
+    def extra_connection(self, session: Session, reader: asyncio.StreamReader,
+                         writer: asyncio.StreamWriter) -> None:
+        """Our own connection completed after an incoming one was adopted: a collision candidate."""
+        peer = self._peers.get(session.peer.key)
+        if peer is None or session is not peer.main:
+            writer.close()
+            return
+        self._assign(peer, reader, writer, outgoing=True)
+
+    def established(self, session: Session) -> None:
+        """Register the peer with the RIB and send the initial table and End-of-RIB."""
+        peer = self._peers[session.peer.key]
+        if peer.restart_timer is not None:
+            peer.restart_timer.cancel()
+            peer.restart_timer = None
+        info = self._peer_info(session)
+        messages = self._rib.peer_up(info, session.negotiated)
+        session.send(b"".join(messages))
+        log.info("%s: Established (router id %s)", session.peer.name, info.router_id)
+
+    def update_received(self, session: Session, update: Update) -> None:
+        """Apply an UPDATE to the RIB and propagate."""
+        self._publish(self._rib.receive(session.peer.key, update))
+        self._schedule_flush()
+
+    def refresh_requested(self, session: Session, request: RouteRefreshMessage) -> None:
+        """Answer a ROUTE-REFRESH with the family's Adj-RIB-Out and End-of-RIB."""
+        session.send(b"".join(self._rib.refresh(session.peer.key, (request.afi, request.safi))))
+
+    def session_down(self, session: Session, retain_routes: bool) -> None:
+        """A session went to Idle: handle collision roles, GR helper or withdrawal."""
+        peer = self._peers.get(session.peer.key)
+        if peer is None:
+            return
+        if session is peer.candidate:
+            peer.candidate = None
+            session.retire()
+            return
+        if peer.candidate is not None and not session.was_established:
+            promoted, peer.candidate = peer.candidate, None
+            peer.main = promoted
+            session.retire()
+            return
+        if not session.was_established:
+            return
+        neg = session.negotiated
+        gr = neg.peer_graceful_restart if neg is not None else None
+        if retain_routes and gr is not None and self.config.graceful_restart_time:
+            self._publish(self._rib.peer_down(peer.key, graceful=True))
+            loop = asyncio.get_running_loop()
+            if peer.restart_timer is not None:
+                peer.restart_timer.cancel()
+            peer.restart_timer = loop.call_later(gr.restart_time, self._restart_expired, peer.key)
+            log.info("%s: peer restarting, keeping its routes as stale for %d s", peer.config.name, gr.restart_time)
+        else:
+            self._publish(self._rib.peer_down(peer.key))
+        self._schedule_flush()
+
+    def _restart_expired(self, key: tuple) -> None:
+        peer = self._peers.get(key)
+        if peer is None:
+            return
+        peer.restart_timer = None
+        self._publish(self._rib.sweep_stale(key))
+        self._schedule_flush()
+
+    def _peer_info(self, session: Session) -> PeerInfo:
+        cfg = session.peer
+        local_ip = session.local_ip
+        local = ipaddress.ip_address(local_ip) if local_ip else None
+        source = cfg.source_address
+        v4 = next((a for a in (local, source) if a is not None and a.version == 4), None)
+        v6 = next((a for a in (local, source) if a is not None and a.version == 6), None)
+        return PeerInfo(key=cfg.key, address=cfg.address, asn=cfg.asn, router_id=session.remote_open.router_id,
+                        rr_client=cfg.rr_client, next_hop_self=cfg.next_hop_self, next_hop_keep=cfg.next_hop_keep,
+                        local_v4=v4, local_v6=v6)
+
+    # -- output --------------------------------------------------------------------------------
+
+    def _schedule_flush(self) -> None:
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        for out in self._rib.take_updates():
+            data = b"".join(out.messages)
+            for key in out.peers:
+                peer = self._peers.get(key)
+                if peer is not None and peer.main.state is F.State.ESTABLISHED:
+                    peer.main.send(data)
+
+    def _publish(self, changes: list[BestChange]) -> None:
+        if not changes:
+            return
+        for callback in self._callbacks:
+            for change in changes:
+                callback(change)
+        for queue in self._queues:
+            for change in changes:
+                try:
+                    queue.put_nowait(change)
+                except asyncio.QueueFull:
+                    while not queue.empty():
+                        queue.get_nowait()
+                    queue.put_nowait(RESYNC)
+                    break
+
+    def subscribe(self, callback: Callable[[BestChange], None]) -> Callable[[], None]:
+        """Call ``callback`` for every Loc-RIB change; returns an unsubscribe function."""
+        self._callbacks.append(callback)
+        return lambda: self._callbacks.remove(callback)
+
+    async def changes(self, maxsize: int = CHANGE_QUEUE_SIZE) -> AsyncIterator[BestChange | str]:
+        """Loc-RIB changes as an async iterator (``RESYNC`` after an overflow)."""
+        queue: asyncio.Queue = asyncio.Queue(maxsize)
+        self._queues.append(queue)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            self._queues.remove(queue)
+
+    # -- queries -------------------------------------------------------------------------------
+
+    @property
+    def rib(self) -> Rib:
+        """The RIB (read it, do not mutate it)."""
+        return self._rib
+
+    def loc_rib(self, family: Family = (AFI.IPV4, SAFI.UNICAST)) -> dict:
+        """``{ip_network: (PeerInfo or None, PathAttributes)}`` for one family."""
+        afi = family[0]
+        make = ipaddress.IPv4Network if afi == AFI.IPV4 else ipaddress.IPv6Network
+        return {make((net, plen)): (src, attrs)
+                for (net, plen), src, attrs in self._rib.loc_rib(family)}
+
+    def request_refresh(self, name: str, family: Family = (AFI.IPV4, SAFI.UNICAST)) -> None:
+        """Ask a peer (by name) to resend its routes of one family."""
+        for peer in self._peers.values():
+            if peer.config.name == name:
+                peer.main.request_refresh(*family)
+
+    def peer_state(self, name: str) -> F.State | None:
+        """The FSM state of a peer's main session, by name."""
+        return next((p.main.state for p in self._peers.values() if p.config.name == name), None)
+
+    def status(self) -> SpeakerStatus:
+        """A snapshot for the control socket."""
+        peers = []
+        for peer in self._peers.values():
+            session = peer.main
+            if peer.candidate is not None and peer.candidate.state > session.state:
+                session = peer.candidate
+            cfg = peer.config
+            received = self._rib.received_count(peer.key)
+            peers.append(PeerStatus(
+                name=cfg.name, address=str(cfg.address), port=cfg.port, asn=cfg.asn, local_asn=self.config.asn,
+                kind=cfg.kind.value, state=_label(session), since=session.since, last_error=session.last_error,
+                prefixes_received=received, prefixes_accepted=received,
+                prefixes_sent=self._rib.advertised_count(peer.key)))
+        return SpeakerStatus(router_id=str(self.config.router_id), asn=self.config.asn, peers=tuple(peers),
+                             pid=os.getpid())
+
+
+def _label(session: Session) -> str:
+    """BIRD shows a passive peer waiting for a connection as ``Passive``."""
+    if session.state is F.State.ACTIVE and session.peer.passive:
+        return "Passive"
+    return session.state.label
+
+
+def _local(config: SpeakerConfig) -> LocalSpeaker:
+    return LocalSpeaker(asn=config.asn, router_id=config.router_id, cluster_id=config.cluster_id)
