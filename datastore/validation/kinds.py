@@ -91,7 +91,10 @@ def _ippool_spec_struct(c: Collector, spec: Doc) -> None:
     cidr = str(network)
     ipip_mode = spec.get("ipipMode", "")
     if network.version == 6 and ipip_mode != "Never":
-        c.add("IPpool.IPIPMode", ipip_mode, "IPIP is not supported on an IPv6 IP pool")
+        c.add("IPpool.IPIPMode", ipip_mode, "IPIPMode other than 'Never' is not supported on an IPv6 IP pool")
+    encapsulating = ("Always", "CrossSubnet")
+    if ipip_mode in encapsulating and spec.get("vxlanMode", "") in encapsulating:
+        c.add("IPpool.IPIPMode", ipip_mode, "IPIPMode and VXLANMode cannot both be enabled on the same IP pool")
     block_size = spec.get("blockSize") or (26 if parsed.ip.version == 4 else 122)
     if not spec.get("disabled") and network.prefixlen > block_size:
         c.add("IPpool.CIDR", cidr,
@@ -194,8 +197,8 @@ def networkpolicy(c: Collector, doc: Doc) -> None:
     check_object_meta(c, meta_of(doc))
     spec = spec_of(doc)
     _check_policy_spec_tags(c, spec, global_policy=False)
-    _check_policy_name(c, doc, names.NETWORK_POLICY_NAME_RE)
     _check_duplicate_types(c, spec, "NetworkPolicySpec.Types")
+    _check_policy_name(c, doc, names.NETWORK_POLICY_NAME_RE)
     _check_rule_directions(c, spec, "not allowed in egress rule")
     for field, key in (("NetworkPolicySpec.Selector", "selector"),
                        ("NetworkPolicySpec.ServiceAccountSelector", "serviceAccountSelector")):

@@ -146,9 +146,11 @@ def test_check_ippool_on_resources_returns_resource():
         "error with field IPpool.CIDR = '' (IPPool CIDR must be a valid subnet)",
     ]),
     ({"cidr": "fd00::/124", "ipipMode": "Always", "blockSize": 122}, [
-        "error with field IPpool.IPIPMode = 'Always' (IPIP is not supported on an IPv6 IP pool)",
+        "error with field IPpool.IPIPMode = 'Always' (IPIPMode other than 'Never' is not supported on an IPv6 IP pool)",
         f"error with field IPpool.CIDR = 'fd00::/124' ({TOO_SMALL})",
     ]),
+    ({"cidr": "10.0.0.0/16", "ipipMode": "CrossSubnet", "vxlanMode": "Always"}, [
+        "error with field IPpool.IPIPMode = 'CrossSubnet' (IPIPMode and VXLANMode cannot both be enabled on the same IP pool)"]),
     ({"cidr": "169.254.0.0/16", "ipipMode": "Never"}, [
         "error with field IPpool.CIDR = '169.254.0.0/16' (IP pool range overlaps with IPv4 Link Local range 169.254.0.0/16)"]),
     ({"cidr": "10.0.0.0/16", "ipipMode": "CrossSubnet", "natOutgoing": True, "disabled": True,

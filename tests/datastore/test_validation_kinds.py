@@ -242,6 +242,10 @@ BAD = [
         "than once)",
         "error with field GlobalNetworkPolicySpec.ServiceAccountSelector = 'a = 'b'' (global() can only be used in an "
         "EntityRule namespaceSelector)"]),
+    ("networkpolicy checks types before its name", doc("NetworkPolicy", "a.b.c", {"types": ["Egress", "Egress"]},
+                                                       namespace="ns"), [
+        "error with field NetworkPolicySpec.Types = '[Egress Egress]' ('Egress' type specified more than once)",
+        f"error with field Metadata.Name = 'a.b.c' ({LABEL_NAME})"]),
     ("networkpolicy global selector", doc("NetworkPolicy", "p", {"selector": "global()"}, namespace="ns"), [
         "error with field NetworkPolicySpec.Selector = 'global()' (global() can only be used in an EntityRule "
         "namespaceSelector)"]),
