@@ -1,11 +1,12 @@
 """Calico's label-selector language: tokenizer, parser, canonical form and evaluator.
 
-Behaviour follows libcalico-go ``lib/selector/{tokenizer,parser}``:
+Behaviour follows libcalico-go ``lib/selector/{tokenizer,parser}`` as shipped in Calico v3.29
+(the regular-expression tokenizer, before the 2024-12 rewrite):
 
-* whitespace is only space and tab; labels are runs of ``[a-zA-Z0-9_./-]`` (at most 512);
+* whitespace between tokens is only space and tab; a label is ``[a-zA-Z0-9_./-]{1,512}``;
   strings are ``"..."`` or ``'...'`` without escapes;
-* after a label only an operator may follow: ``==``, ``!=``, ``in``, ``not in`` (``notin``),
-  ``contains``, ``starts with`` (``startswith``), ``ends with`` (``endswith``);
+* after a label only an operator may follow: ``==``, ``!=``, ``contains``, ``starts with``,
+  ``ends with``, ``not in``, ``in`` (``startswith``, ``notin`` ... also work);
 * precedence, lowest first: ``||``, ``&&``, prefix ``!`` (any number, collapsed by parity),
   primaries (``all()``, ``global()``, ``has(k)``, ``k op "v"``, ``k [not] in {..}``, ``( .. )``);
 * an empty selector means ``all()``;
@@ -13,15 +14,17 @@ Behaviour follows libcalico-go ``lib/selector/{tokenizer,parser}``:
 * ``str(selector)`` is Go's ``String()``: ``&&``/``||`` groups always parenthesised, values in
   double quotes unless they contain ``"``, set members sorted and de-duplicated.
 
-Errors carry Go's wording plus the 0-based position of the offending input.
+Errors carry libcalico-go's wording (tokens shown as Go prints them, ``{17 <nil>}``) plus the
+0-based position of the offending input.
 """
 from __future__ import annotations
 
 import base64
 from abc import ABC, abstractmethod
 import hashlib
+import re
 from dataclasses import dataclass
-from enum import Enum
+from enum import IntEnum
 from functools import lru_cache
 from typing import Callable, Mapping
 
@@ -50,8 +53,6 @@ __all__ = [
 ]
 
 MAX_LABEL_LENGTH = 512
-_WHITESPACE = " \t"
-_LABEL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./-")
 
 Evaluator = Callable[[Mapping[str, str]], bool]
 
@@ -74,157 +75,121 @@ class SelectorParseError(ValueError):
 # Tokenizer
 
 
-class Tok(Enum):
-    """Token kinds; ``.value`` is the Go stringer name used in parser error messages."""
+class Tok(IntEnum):
+    """Token kinds, numbered as libcalico-go's ``tokenKind`` (the numbers appear in parser errors)."""
 
-    LABEL = "TokLabel"
-    STRING = "TokStringLiteral"
-    LBRACE = "TokLBrace"
-    RBRACE = "TokRBrace"
-    COMMA = "TokComma"
-    EQ = "TokEq"
-    NE = "TokNe"
-    IN = "TokIn"
-    NOT = "TokNot"
-    NOT_IN = "TokNotIn"
-    CONTAINS = "TokContains"
-    STARTS_WITH = "TokStartsWith"
-    ENDS_WITH = "TokEndsWith"
-    ALL = "TokAll"
-    HAS = "TokHas"
-    LPAREN = "TokLParen"
-    RPAREN = "TokRParen"
-    AND = "TokAnd"
-    OR = "TokOr"
-    GLOBAL = "TokGlobal"
-    EOF = "TokEOF"
+    NONE = 0
+    LABEL = 1
+    STRING = 2
+    LBRACE = 3
+    RBRACE = 4
+    COMMA = 5
+    EQ = 6
+    NE = 7
+    IN = 8
+    NOT = 9
+    NOT_IN = 10
+    CONTAINS = 11
+    STARTS_WITH = 12
+    ENDS_WITH = 13
+    ALL = 14
+    HAS = 15
+    LPAREN = 16
+    RPAREN = 17
+    AND = 18
+    OR = 19
+    GLOBAL = 20
+    EOF = 21
 
 
 @dataclass(frozen=True, slots=True)
 class Token:
-    """One token: its kind, its value (label name or string contents) and start position."""
+    """One token: its kind, its value (label name or string contents, else None) and start position."""
 
     kind: Tok
-    value: str
+    value: str | None
     pos: int
 
     def __str__(self) -> str:
-        return f"{self.kind.value}({self.value})"
+        """Go's ``%v`` of the token struct, as it appears in parser errors: ``{17 <nil>}``, ``{1 app}``."""
+        return f"{{{int(self.kind)} {'<nil>' if self.value is None else self.value}}}"
 
 
 _SINGLE_CHAR = {"(": Tok.LPAREN, ")": Tok.RPAREN, "{": Tok.LBRACE, "}": Tok.RBRACE, ",": Tok.COMMA}
 _DOUBLE_CHAR = {"=": (Tok.EQ, "expected =="), "&": (Tok.AND, "expected &&"), "|": (Tok.OR, "expected ||")}
-_MULTI_WORD_OPS = (("starts", Tok.STARTS_WITH), ("ends", Tok.ENDS_WITH), ("not", Tok.NOT_IN))
+
+# The tokenizer's regular expressions (RE2 ``\s`` is [\t\n\f\r ], ``\b`` is ASCII).
+_LABEL = rf"[a-zA-Z0-9_./-]{{1,{MAX_LABEL_LENGTH}}}"
+_SPACE = r"[\t\n\f\r ]"
+_WHITESPACE_RE = re.compile(r"[ \t]*")
+_LABEL_RE = re.compile(_LABEL)
+_HAS_RE = re.compile(rf"has\({_SPACE}*({_LABEL}){_SPACE}*\)")
+_ALL_RE = re.compile(rf"all\({_SPACE}*\)")
+_GLOBAL_RE = re.compile(rf"global\({_SPACE}*\)")
+_OPERATORS_AFTER_LABEL = (
+    (re.compile("contains"), Tok.CONTAINS),
+    (re.compile(rf"starts{_SPACE}*with"), Tok.STARTS_WITH),
+    (re.compile(rf"ends{_SPACE}*with"), Tok.ENDS_WITH),
+    (re.compile(rf"not{_SPACE}*in\b", re.ASCII), Tok.NOT_IN),
+    (re.compile(r"in\b", re.ASCII), Tok.IN),
+)
 
 
-def _skip_ws(text: str, i: int) -> int:
-    n = len(text)
-    while i < n and text[i] in _WHITESPACE:
-        i += 1
-    return i
-
-
-def _label_end(text: str, i: int) -> int:
-    n = len(text)
-    while i < n and text[i] in _LABEL_CHARS:
-        i += 1
-    return i
-
-
-def _cut_label(text: str, i: int) -> tuple[str, int]:
-    """The label starting at ``i`` and the index after it; raises if there is none or it is too long."""
-    end = _label_end(text, i)
-    if end == i:
-        raise SelectorParseError("unexpected characters", i)
-    if end - i > MAX_LABEL_LENGTH:
-        raise SelectorParseError(f"label too long: {text[i:end]}", i)
-    return text[i:end], end
-
-
-def _operator_after_label(text: str, i: int, label: str) -> tuple[Tok, int]:
+def _operator_after_label(text: str, i: int, label: str) -> tuple[Token, int]:
     """The word operator at ``i`` that follows a label (``contains``, ``starts with``, ...)."""
-    if text.startswith("contains", i):
-        return Tok.CONTAINS, i + len("contains")
-    for first, kind in _MULTI_WORD_OPS:
-        if text.startswith(first, i):
-            j = _skip_ws(text, i + len(first))
-            second = "in" if kind is Tok.NOT_IN else "with"
-            if text.startswith(second, j):
-                return kind, j + len(second)
-            break
-    else:
-        if text.startswith("in", i):
-            return Tok.IN, i + 2
+    for pattern, kind in _OPERATORS_AFTER_LABEL:
+        match = pattern.match(text, i)
+        if match:
+            return Token(kind, None, i), match.end()
     raise SelectorParseError(f"unexpected characters after label '{label}', was expecting an operator", i)
 
 
-def _call_token(text: str, i: int) -> tuple[Token, int] | None:
-    """``has(label)``, ``all()`` or ``global()`` starting at ``i``, else None."""
-    if text.startswith("has(", i):
-        j = _skip_ws(text, i + 4)
-        end = _label_end(text, j)
-        if end == j:
-            raise SelectorParseError("no label name in has( expression", i)
-        label, j = _cut_label(text, j)
-        j = _skip_ws(text, j)
-        if not text.startswith(")", j):
-            raise SelectorParseError("no closing ')' after has(", i)
-        return Token(Tok.HAS, label, i), j + 1
-    for word, kind in (("all(", Tok.ALL), ("global(", Tok.GLOBAL)):
-        if text.startswith(word, i):
-            j = _skip_ws(text, i + len(word))
-            if not text.startswith(")", j):
-                raise SelectorParseError(f"no closing ')' after {word}", i)
-            return Token(kind, "", i), j + 1
-    return None
+def _word_token(text: str, i: int) -> tuple[Token, int]:
+    """``has(label)``, ``all()``, ``global()`` or a label starting at ``i``."""
+    match = _HAS_RE.match(text, i)
+    if match:
+        return Token(Tok.HAS, match.group(1), i), match.end()
+    for pattern, kind in ((_ALL_RE, Tok.ALL), (_GLOBAL_RE, Tok.GLOBAL)):
+        match = pattern.match(text, i)
+        if match:
+            return Token(kind, None, i), match.end()
+    match = _LABEL_RE.match(text, i)
+    if match:
+        return Token(Tok.LABEL, match.group(), i), match.end()
+    raise SelectorParseError("unexpected characters", i)
 
 
 def tokenize(text: str) -> list[Token]:
     """Split a selector into tokens, ending with an EOF token; raises SelectorParseError."""
     tokens: list[Token] = []
-    i = 0
     n = len(text)
+    i = 0
     while True:
-        i = _skip_ws(text, i)
+        i = _WHITESPACE_RE.match(text, i).end()
         if i >= n:
-            tokens.append(Token(Tok.EOF, "", i))
+            tokens.append(Token(Tok.EOF, None, i))
             return tokens
         c = text[i]
         if c in _SINGLE_CHAR:
-            tokens.append(Token(_SINGLE_CHAR[c], "", i))
-            i += 1
+            token, i = Token(_SINGLE_CHAR[c], None, i), i + 1
         elif c == '"' or c == "'":
             end = text.find(c, i + 1)
             if end == -1:
                 raise SelectorParseError("unterminated string", i)
-            tokens.append(Token(Tok.STRING, text[i + 1:end], i))
-            i = end + 1
+            token, i = Token(Tok.STRING, text[i + 1:end], i), end + 1
         elif c == "!":
-            if text.startswith("!=", i):
-                tokens.append(Token(Tok.NE, "", i))
-                i += 2
-            else:
-                tokens.append(Token(Tok.NOT, "", i))
-                i += 1
+            token = Token(Tok.NE if text.startswith("!=", i) else Tok.NOT, None, i)
+            i += 2 if token.kind is Tok.NE else 1
         elif c in _DOUBLE_CHAR:
             kind, error = _DOUBLE_CHAR[c]
             if not text.startswith(c + c, i):
                 raise SelectorParseError(error, i)
-            tokens.append(Token(kind, "", i))
-            i += 2
+            token, i = Token(kind, None, i), i + 2
         elif tokens and tokens[-1].kind is Tok.LABEL:
-            kind, end = _operator_after_label(text, i, tokens[-1].value)
-            tokens.append(Token(kind, "", i))
-            i = end
+            token, i = _operator_after_label(text, i, tokens[-1].value)
         else:
-            call = _call_token(text, i)
-            if call is not None:
-                token, i = call
-                tokens.append(token)
-            else:
-                label, end = _cut_label(text, i)
-                tokens.append(Token(Tok.LABEL, label, i))
-                i = end
+            token, i = _word_token(text, i)
+        tokens.append(token)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -531,28 +496,29 @@ class _Parser:
             node = self.parse_or()
             closing = self.peek()
             if closing.kind is not Tok.RPAREN:
-                raise SelectorParseError("expected )", closing.pos)
+                raise SelectorParseError("Expected )", closing.pos)
             self.i += 1
             return node
-        raise SelectorParseError(f"unexpected token: {token}", token.pos)
+        raise SelectorParseError(f"Unexpected token: {token}", token.pos)
 
     def parse_comparison(self, label: Token) -> Node:
         if len(self.tokens) - self.i < 3:
-            raise SelectorParseError("unexpected end of string looking for op", self.peek(1).pos)
+            listing = " ".join(str(t) for t in self.tokens[self.i:])
+            raise SelectorParseError(f"Unexpected end of string in middle of op[{listing}]", self.peek(1).pos)
         op, operand = self.peek(1), self.peek(2)
         if op.kind in _VALUE_OPS:
             if operand.kind is not Tok.STRING:
-                raise SelectorParseError("expected string", operand.pos)
+                raise SelectorParseError("Expected string", operand.pos)
             self.i += 3
             return _VALUE_OPS[op.kind](label.value, operand.value)
         if op.kind is Tok.IN or op.kind is Tok.NOT_IN:
             if operand.kind is not Tok.LBRACE:
-                raise SelectorParseError("expected set literal", operand.pos)
+                raise SelectorParseError("Expected set literal", operand.pos)
             self.i += 3
             values = self.parse_set_members()
             members = tuple(sorted(set(values)))
             return InNode(label.value, members) if op.kind is Tok.IN else NotInNode(label.value, members)
-        raise SelectorParseError(f"expected == or != not: {op}", op.pos)
+        raise SelectorParseError(f"Expected == or != not {op}", op.pos)
 
     def parse_set_members(self) -> list[str]:
         values: list[str] = []
@@ -564,7 +530,7 @@ class _Parser:
             self.i += 1
         closing = self.peek()
         if closing.kind is not Tok.RBRACE:
-            raise SelectorParseError("expected }", closing.pos)
+            raise SelectorParseError("Expected }", closing.pos)
         self.i += 1
         return values
 
