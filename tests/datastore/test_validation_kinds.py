@@ -2,7 +2,7 @@
 import pytest
 
 from datastore.errors import ValidationError
-from datastore.resources import from_dict, with_defaults
+from datastore.resources import KINDS, from_dict, with_defaults
 from datastore.validation import (
     assign_or_check_workload_endpoint_name,
     expected_workload_endpoint_name,
@@ -418,3 +418,23 @@ def test_workload_endpoint_name_errors(document, message):
     with pytest.raises(ValidationError) as err:
         assign_or_check_workload_endpoint_name(document)
     assert str(err.value) == message
+
+
+MINIMAL_SPECS = {
+    "IPPool": {"cidr": "10.0.0.0/16"},
+    "HostEndpoint": {"node": "n", "interfaceName": "eth0"},
+    "WorkloadEndpoint": {"node": "n", "orchestrator": "k8s", "pod": "p", "endpoint": "eth0"},
+    "BlockAffinity": {"state": "confirmed", "node": "n", "cidr": "10.0.0.0/26"},
+    "Tier": {"order": 100},
+}
+MINIMAL_NAMES = {"WorkloadEndpoint": "n-k8s-p-eth0", "BlockAffinity": "n-10-0-0-0-26", "Tier": "t1"}
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_every_kind_defaulted_minimal_resource_is_valid(kind):
+    metadata = {"name": MINIMAL_NAMES.get(kind, "default")}
+    if KINDS[kind].namespaced:
+        metadata["namespace"] = "ns"
+    resource = with_defaults(from_dict({"apiVersion": "projectcalico.org/v3", "kind": kind, "metadata": metadata,
+                                        "spec": MINIMAL_SPECS.get(kind, {})}))
+    validate(resource)
