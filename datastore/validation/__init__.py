@@ -9,7 +9,7 @@ Public entry points:
 * ``check_ippool(new, old=None, others=())`` — the IPPool client-side checks that run *before*
   ``validate`` (give it the pool as the user wrote it, before ``with_defaults``: it normalises
   the CIDR itself and must see the host bits); returns the normalised, defaulted pool.
-* ``check_block_size_conflicts``, ``pools_overlap`` — the pieces needing datastore contents,
+* ``check_block_size_conflicts``, ``pools_overlap``, ``check_bgppeer_filters`` — the pieces needing datastore contents,
   as pure functions the client calls with what it read.
 * ``assign_or_check_workload_endpoint_name`` — WorkloadEndpoint naming as clientv3 checks it.
 * Field primitives: ``parse_asn``, ``parse_port``, ``parse_protocol``, ``parse_cidr``,
@@ -24,7 +24,7 @@ from datastore.validation import names
 from datastore.validation.fields import Port, Protocol, parse_asn, parse_port, parse_protocol
 from datastore.validation.ippool import check_block_size_conflicts, overlap_errors, pools_overlap
 from datastore.validation.ippool import check_ippool as _check_ippool_doc
-from datastore.validation.bgp import bgpconfiguration_default_only
+from datastore.validation.bgp import bgpconfiguration_default_only, check_bgppeer_filters
 from datastore.validation.endpoints import assign_or_check_workload_endpoint_name, expected_workload_endpoint_name
 from datastore.validation.kinds import KIND_VALIDATORS
 from datastore.validation.netparse import ParsedCIDR, parse_cidr, parse_cidr_or_ip, parse_ip
@@ -36,6 +36,7 @@ __all__ = [
     "assign_or_check_workload_endpoint_name",
     "expected_workload_endpoint_name",
     "ParsedCIDR",
+    "check_bgppeer_filters",
     "check_block_size_conflicts",
     "check_ippool",
     "field_errors",

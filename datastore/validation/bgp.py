@@ -218,3 +218,15 @@ def _bgpfilter_rule(c: Collector, rule: Doc, version: int, prefix_re: re.Pattern
     if not cidr and prefix_length is not None:
         shown = "&{" + " ".join(str(prefix_length.get(k, "<nil>")) for k in ("min", "max")) + "}"
         c.add("PrefixLength", shown, "CIDR cannot be empty when PrefixLength is not")
+
+
+def check_bgppeer_filters(peer: Doc, existing: set[str] | frozenset[str]) -> None:
+    """A BGPPeer's ``filters`` must all name stored BGPFilters (``existing``: their names).
+
+    Raises ValidationError ``BGPPeer.Spec.Filters = '[missing ...]' (BGPFilter(s) not found)``.
+    """
+    missing = [name for name in spec_of(peer).get("filters") or [] if name not in existing]
+    if missing:
+        c = Collector()
+        c.add("BGPPeer.Spec.Filters", missing, "BGPFilter(s) not found")
+        c.raise_if_any()

@@ -5,6 +5,7 @@ from datastore.errors import ValidationError
 from datastore.resources import KINDS, from_dict, with_defaults
 from datastore.validation import (
     assign_or_check_workload_endpoint_name,
+    check_bgppeer_filters,
     expected_workload_endpoint_name,
     field_errors,
     validate,
@@ -438,3 +439,12 @@ def test_every_kind_defaulted_minimal_resource_is_valid(kind):
     resource = with_defaults(from_dict({"apiVersion": "projectcalico.org/v3", "kind": kind, "metadata": metadata,
                                         "spec": MINIMAL_SPECS.get(kind, {})}))
     validate(resource)
+
+
+def test_bgppeer_filters_must_exist():
+    peer = doc("BGPPeer", "p", {"peerIP": "10.0.0.1", "asNumber": 1, "filters": ["f1", "f2", "f3"]})
+    check_bgppeer_filters(peer, {"f1", "f2", "f3"})
+    check_bgppeer_filters(doc("BGPPeer", "p", {"peerIP": "10.0.0.1"}), set())
+    with pytest.raises(ValidationError) as err:
+        check_bgppeer_filters(peer, {"f2"})
+    assert str(err.value) == "error with field BGPPeer.Spec.Filters = '[f1 f3]' (BGPFilter(s) not found)"
