@@ -38,7 +38,7 @@ from datastore.errors import (
     ValidationError,
     retry_on_conflict,
 )
-from datastore.resources import API_VERSION, KINDS, dumps, from_dict, to_dict, with_defaults
+from datastore.resources import API_VERSION, KINDS, default_allow_profile, dumps, from_dict, to_dict, with_defaults
 from datastore.resources.serde import format_timestamp
 
 APPLY_ATTEMPTS = 5
@@ -46,6 +46,9 @@ POOL_DELETE_PAUSE = 0.5
 DEFAULT_ALLOW_PROFILE = "projectcalico-default-allow"
 READ_ONLY_KINDS = frozenset({"ClusterInformation"})
 _TIERS = (("default", 1000000, "Deny"), ("adminnetworkpolicy", 1000, "Pass"))
+PROTECTED_TIERS = frozenset(name for name, _, _ in _TIERS)
+TIERED_KINDS = ("NetworkPolicy", "GlobalNetworkPolicy")
+TIER_LABEL = "projectcalico.org/tier"
 
 
 class ResourceList(tuple):
@@ -118,8 +121,15 @@ class Client:
 
     @staticmethod
     def decode(kv: KeyValue) -> Any:
-        """A stored value as a resource whose resourceVersion is the key's mod_revision."""
-        return from_dict(json.loads(kv.value)).with_metadata(resource_version=str(kv.mod_revision))
+        """A stored value as a resource whose resourceVersion is the key's mod_revision.
+
+        Policies read back as libcalico-go returns them: an empty ``spec.tier`` is taken from the
+        name (``<tier>.<name>``, else ``default``) and the ``projectcalico.org/tier`` label is added.
+        """
+        resource = from_dict(json.loads(kv.value)).with_metadata(resource_version=str(kv.mod_revision))
+        if resource.KIND.kind in TIERED_KINDS:
+            resource = _with_tier_filled(resource)
+        return resource
 
     # -- checks ----------------------------------------------------------------------------------
 
@@ -172,7 +182,7 @@ class Client:
     def get(self, kind: str, name: str, namespace: str = "") -> Any:
         """The stored resource; NotFound (``resource does not exist: Kind(name) with error: <nil>``)."""
         if kind == "Profile" and name == DEFAULT_ALLOW_PROFILE:
-            return self._default_allow_profile()
+            return default_allow_profile()
         key = self._key(kind, name, namespace)
         try:
             return self.decode(self.backend.get(key))
@@ -184,7 +194,7 @@ class Client:
         items, revision = self.backend.list(keys.resource_prefix(kind, namespace))
         resources = [self.decode(kv) for kv in items]
         if kind == "Profile":
-            resources.insert(0, self._default_allow_profile())
+            resources.insert(0, default_allow_profile())
         return ResourceList(resources, str(revision))
 
     def create(self, resource: Any, *, system: bool = False) -> Any:
@@ -196,13 +206,29 @@ class Client:
             self._check_read_only(resource.KIND.kind, "create or apply")
         return self._create(resource, None, None)[0]
 
-    def _create(self, resource: Any, others: dict[str, Any] | None,
-                blocks: list[str] | None) -> tuple[Any, KeyValue]:
+    def _check_special_names(self, resource: Any, operation: str, tiers: set[str] | None = None) -> None:
+        """The synthesized default-allow profile can be neither created, updated nor deleted;
+        a policy can only be created in an existing tier (``tiers``: names known to exist)."""
+        kind, name = resource.KIND.kind, resource.metadata.name
+        if kind == "Profile" and name == DEFAULT_ALLOW_PROFILE:
+            raise _default_profile_error(operation)
+        if kind in TIERED_KINDS and operation == "Create":
+            tier = resource.spec.tier or "default"
+            if tiers is not None and tier in tiers:
+                return
+            try:
+                self.backend.get(keys.ResourceKey("Tier", tier).path)
+            except NotFound:
+                raise NotFound(ResourceId("Tier", tier)) from None
+
+    def _create(self, resource: Any, others: dict[str, Any] | None, blocks: list[str] | None,
+                tiers: set[str] | None = None) -> tuple[Any, KeyValue]:
         meta = resource.metadata
         if meta.resource_version:
             raise ValidationError([FieldError("Metadata.ResourceVersion", meta.resource_version,
                                               "field must not be set for a Create request")])
         key = self._key(resource.KIND.kind, meta.name, meta.namespace)
+        self._check_special_names(resource, "Create", tiers)
         if meta.namespace and not resource.KIND.namespaced:
             resource = resource.with_metadata(namespace="")
         prepared = self._prepare(resource, None, others, blocks)
@@ -221,6 +247,7 @@ class Client:
         if not system:
             self._check_read_only(resource.KIND.kind, "apply or replace")
         key = self._key(resource.KIND.kind, resource.metadata.name, resource.metadata.namespace)
+        self._check_special_names(resource, "Update")
         try:
             current_kv = self.backend.get(key)
         except NotFound:
@@ -228,6 +255,7 @@ class Client:
         return self._update(resource, key, current_kv)[0]
 
     def _update(self, resource: Any, key: str, current_kv: KeyValue) -> tuple[Any, KeyValue]:
+        self._check_special_names(resource, "Update")
         wanted = resource.metadata.resource_version
         if wanted and wanted != str(current_kv.mod_revision):
             raise Conflict(_ident(resource), current_kv.mod_revision)
@@ -250,7 +278,7 @@ class Client:
         self._check_read_only(resource.KIND.kind, "apply", "resource is readonly")
         try:
             return self._create(resource.with_metadata(resource_version=""), None, None)[0]
-        except AlreadyExists:
+        except (AlreadyExists, OperationNotSupported):
             pass
         if resource.metadata.resource_version:
             return self.update(resource)
@@ -265,6 +293,10 @@ class Client:
             revision = int(resource_version) if resource_version else None
         except ValueError:
             raise Conflict(ident) from None
+        if kind == "Profile" and name == DEFAULT_ALLOW_PROFILE:
+            raise _default_profile_error("Delete")
+        if kind == "Tier":
+            self._check_tier_deletable(name)
         if kind == "IPPool":
             self._disable_pool_and_release_affinities(name, resource_version)
             revision = None
@@ -356,6 +388,13 @@ class Client:
         self._delete_quietly("FelixConfiguration", f"node.{name}")
         self._delete_quietly("BGPConfiguration", f"node.{name}")
 
+    def _check_tier_deletable(self, name: str) -> None:
+        if name in PROTECTED_TIERS:
+            raise OperationNotSupported("Delete", name, f"Cannot delete {name} tier")
+        for kind in TIERED_KINDS:
+            if any(policy.spec.tier == name for policy in self.list(kind)):
+                raise OperationNotSupported("delete", name, "Cannot delete a non-empty tier")
+
     def _delete_quietly(self, kind: str, name: str, namespace: str = "") -> None:
         try:
             self.delete(kind, name, namespace)
@@ -385,6 +424,10 @@ class Client:
             items, _ = self.backend.list(prefix)
             stored.update((kv.key, kv) for kv in items)
         blocks = self._block_cidrs() if any(r.KIND.kind == "IPPool" for r in resources) else None
+        tiers = None
+        if any(r.KIND.kind in TIERED_KINDS for r in resources):
+            tier_items, _ = self.backend.list(keys.resource_prefix("Tier"))
+            tiers = {keys.parse_key(kv.key).name for kv in tier_items}
         pools: dict[str, Any] | None = None
         outcomes: list[BulkOutcome] = []
         for resource in resources:
@@ -397,23 +440,25 @@ class Client:
                 if resource.KIND.kind == "IPPool" and pools is None:
                     pools = {k: self.decode(kv) for k, kv in stored.items()
                              if k.startswith(keys.resource_prefix("IPPool"))}
-                result, stored[key] = self._apply_listed(resource, key, stored.get(key), pools, blocks)
+                result, stored[key] = self._apply_listed(resource, key, stored.get(key), pools, blocks, tiers)
             except DatastoreError as exc:
                 outcomes.append(BulkOutcome(error=exc))
                 continue
             if pools is not None and resource.KIND.kind == "IPPool":
                 pools[key] = result
+            if tiers is not None and resource.KIND.kind == "Tier":
+                tiers.add(resource.metadata.name)
             outcomes.append(BulkOutcome(resource=result))
         return outcomes
 
     def _apply_listed(self, resource: Any, key: str, listed: KeyValue | None, pools: dict[str, Any] | None,
-                      blocks: list[str] | None) -> tuple[Any, KeyValue]:
+                      blocks: list[str] | None, tiers: set[str] | None) -> tuple[Any, KeyValue]:
         """One apply against the listed state; a lost race falls back to ``apply`` (and a fresh read)."""
         try:
             if listed is None:
-                return self._create(resource.with_metadata(resource_version=""), pools, blocks)
+                return self._create(resource.with_metadata(resource_version=""), pools, blocks, tiers)
             return self._update(resource, key, listed)
-        except (AlreadyExists, Conflict):
+        except (AlreadyExists, Conflict, OperationNotSupported):
             if resource.metadata.resource_version and listed is not None:
                 raise
         result = self.apply(resource)
@@ -451,10 +496,6 @@ class Client:
         except AlreadyExists:
             pass
 
-    @staticmethod
-    def _default_allow_profile() -> Any:
-        return from_dict(_document("Profile", DEFAULT_ALLOW_PROFILE, {
-            "ingress": [{"action": "Allow"}], "egress": [{"action": "Allow"}]})).with_metadata(resource_version="0")
 
 
 @dataclass(frozen=True)
@@ -478,6 +519,32 @@ class ResourceWatch:
 
     def cancel(self) -> None:
         self._watch.cancel()
+
+
+def _default_profile_error(operation: str) -> OperationNotSupported:
+    verb = {"Create": "created", "Update": "updated", "Delete": "deleted"}[operation]
+    return OperationNotSupported(operation, DEFAULT_ALLOW_PROFILE, f'The profile "{DEFAULT_ALLOW_PROFILE}" is a '
+                                 f"default provided by Calico and cannot be {verb}")
+
+
+def tier_of_policy_name(name: str) -> str:
+    """libcalico-go's TierFromPolicyName: the tier a policy name implies."""
+    if name.startswith(("knp.default", "ossg.")):
+        return "default"
+    if name.startswith("kanp.adminnetworkpolicy."):
+        return "adminnetworkpolicy"
+    head, dot, _ = name.partition(".")
+    return head if dot else "default"
+
+
+def _with_tier_filled(policy: Any) -> Any:
+    tier = policy.spec.tier or tier_of_policy_name(policy.metadata.name)
+    if tier != policy.spec.tier:
+        policy = dataclasses.replace(policy, spec=dataclasses.replace(policy.spec, tier=tier))
+    labels = policy.metadata.labels
+    if TIER_LABEL not in labels:
+        policy = policy.with_metadata(labels=labels.set(TIER_LABEL, tier))
+    return policy
 
 
 def _document(kind: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:

@@ -202,7 +202,7 @@ def test_default_allow_profile_is_synthesized(datastore_client):
     profile = datastore_client.get("Profile", DEFAULT_ALLOW_PROFILE)
     assert profile.to_dict() == {
         "kind": "Profile", "apiVersion": API,
-        "metadata": {"name": DEFAULT_ALLOW_PROFILE, "resourceVersion": "0", "creationTimestamp": None},
+        "metadata": {"name": DEFAULT_ALLOW_PROFILE, "resourceVersion": "1", "creationTimestamp": None},
         "spec": {"ingress": [{"action": "Allow", "source": {}, "destination": {}}],
                  "egress": [{"action": "Allow", "source": {}, "destination": {}}]}}
     assert [p.metadata.name for p in datastore_client.list("Profile")] == [DEFAULT_ALLOW_PROFILE]
@@ -282,3 +282,78 @@ def test_apply_many_stops_trying_once_the_datastore_is_unreachable(datastore_cli
     outcomes = datastore_client.apply_many([netset(f"n{i}", "ns1", "10.0.0.0/8") for i in range(5)])
     assert len(attempts) == 1
     assert [str(o.error) for o in outcomes] == ["cannot connect to etcd at http://127.0.0.1:1: Connection refused"] * 5
+
+
+def profile(name: str) -> object:
+    return from_dict({"kind": "Profile", "apiVersion": API, "metadata": {"name": name}, "spec": {}})
+
+
+def test_default_allow_profile_cannot_be_written(datastore_client):
+    reason = 'The profile "projectcalico-default-allow" is a default provided by Calico and cannot be'
+    for call, message in (
+        (lambda: datastore_client.create(profile(DEFAULT_ALLOW_PROFILE)),
+         f"operation Create is not supported on {DEFAULT_ALLOW_PROFILE}: {reason} created"),
+        (lambda: datastore_client.apply(profile(DEFAULT_ALLOW_PROFILE)),
+         f"operation Update is not supported on {DEFAULT_ALLOW_PROFILE}: {reason} updated"),
+        (lambda: datastore_client.update(profile(DEFAULT_ALLOW_PROFILE)),
+         f"operation Update is not supported on {DEFAULT_ALLOW_PROFILE}: {reason} updated"),
+        (lambda: datastore_client.delete("Profile", DEFAULT_ALLOW_PROFILE),
+         f"operation Delete is not supported on {DEFAULT_ALLOW_PROFILE}: {reason} deleted"),
+    ):
+        with pytest.raises(OperationNotSupported) as err:
+            call()
+        assert str(err.value) == message
+
+
+def policy(kind: str, name: str, tier: str = "", namespace: str = "") -> object:
+    metadata = {"name": name, **({"namespace": namespace} if namespace else {})}
+    spec = {"selector": "all()", **({"tier": tier} if tier else {})}
+    return from_dict({"kind": kind, "apiVersion": API, "metadata": metadata, "spec": spec})
+
+
+def test_policy_needs_an_existing_tier(datastore_client):
+    with pytest.raises(NotFound) as err:
+        datastore_client.create(policy("NetworkPolicy", "allow", namespace="ns1"))
+    assert str(err.value) == "resource does not exist: Tier(default) with error: <nil>"
+    datastore_client.ensure_initialized()
+    created = datastore_client.create(policy("NetworkPolicy", "allow", namespace="ns1"))
+    assert (created.spec.tier or "default", created.metadata.labels["projectcalico.org/tier"]) == ("default", "default")
+    with pytest.raises(NotFound) as err:
+        datastore_client.create(policy("GlobalNetworkPolicy", "security.deny", tier="security"))
+    assert str(err.value) == "resource does not exist: Tier(security) with error: <nil>"
+
+
+def test_policy_read_back_fills_tier_from_name(datastore_client):
+    raw = (b'{"kind":"GlobalNetworkPolicy","apiVersion":"projectcalico.org/v3","metadata":{"name":"security.deny",'
+           b'"creationTimestamp":null},"spec":{"selector":"all()","types":["Ingress"]}}')
+    datastore_client.backend.create("/calico/resources/v3/projectcalico.org/globalnetworkpolicies/security.deny", raw)
+    read = datastore_client.get("GlobalNetworkPolicy", "security.deny")
+    assert (read.spec.tier, read.metadata.labels["projectcalico.org/tier"]) == ("security", "security")
+
+
+def tier(name: str, order: int = 100) -> object:
+    return from_dict({"kind": "Tier", "apiVersion": API, "metadata": {"name": name}, "spec": {"order": order}})
+
+
+def test_tier_delete_rules(datastore_client):
+    datastore_client.ensure_initialized()
+    for name in ("default", "adminnetworkpolicy"):
+        with pytest.raises(OperationNotSupported) as err:
+            datastore_client.delete("Tier", name)
+        assert str(err.value) == f"operation Delete is not supported on {name}: Cannot delete {name} tier"
+    datastore_client.create(tier("security"))
+    datastore_client.create(policy("GlobalNetworkPolicy", "security.deny", tier="security"))
+    with pytest.raises(OperationNotSupported) as err:
+        datastore_client.delete("Tier", "security")
+    assert str(err.value) == "operation delete is not supported on security: Cannot delete a non-empty tier"
+    datastore_client.delete("GlobalNetworkPolicy", "security.deny")
+    assert datastore_client.delete("Tier", "security").metadata.name == "security"
+
+
+def test_apply_many_checks_tiers_from_one_listing(datastore_client):
+    datastore_client.ensure_initialized()
+    outcomes = datastore_client.apply_many([
+        tier("security"), policy("GlobalNetworkPolicy", "security.a", tier="security"),
+        policy("GlobalNetworkPolicy", "other.b", tier="other"), policy("NetworkPolicy", "c", namespace="ns1")])
+    assert [str(o.error) if o.error else None for o in outcomes] == [
+        None, None, "resource does not exist: Tier(other) with error: <nil>", None]
