@@ -179,6 +179,36 @@ def test_real_fish_completes_commands(shell_env, tmp_path):
     assert fish_complete(shell_env, "pycalicoctl --log-level=d", tmp_path) == ["--log-level=debug"]
 
 
+ZSH_HARNESS = """
+compdef() { : }
+source "$SCRIPT"
+# Record what the completion function offers instead of handing it to the line editor.
+compadd() { local name=${@[-1]}; print -rl -- "${(@P)name}" }
+_describe() { local name=$3; print -rl -- "${(@P)name}" }
+words=(${(Q)${(z)LINE}})
+[[ $LINE == *" " ]] && words+=("")
+CURRENT=${#words}
+_pycalicoctl_completion
+"""
+
+
+def zsh_complete(env, line: str, cwd: Path) -> list[str]:
+    """Run the committed zsh script's completion function for ``line`` (cursor at its end)."""
+    require(shutil.which("zsh") is not None, "zsh (tools/install.sh)")
+    script = ROOT / "completions" / "_pycalicoctl"
+    result = subprocess.run(["zsh", "-f", "-c", ZSH_HARNESS], env={**env, "LINE": line, "SCRIPT": str(script)},
+                            cwd=cwd, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
+
+
+def test_real_zsh_completes_commands_values_and_names(shell_env, tmp_path, config):
+    assert zsh_complete(shell_env, "pycalicoctl ver", tmp_path) == ["version"]
+    assert zsh_complete(shell_env, "pycalicoctl get -o ", tmp_path) == list(completion.OUTPUT_FORMATS)
+    assert zsh_complete(shell_env, "pycalicoctl get pool", tmp_path) == ["pool:IPPool", "pools:IPPool"]
+    assert zsh_complete(shell_env, f"pycalicoctl get -c {config} ippools ", tmp_path) == ["pool-a", "pool-b"]
+
+
 def test_zsh_script_is_valid_zsh():
     require(shutil.which("zsh") is not None, "zsh (tools/install.sh)")
     result = subprocess.run(["zsh", "-n", str(ROOT / "completions" / "_pycalicoctl")],
@@ -216,6 +246,7 @@ def config(tmp_path):
 
     path = write_config(tmp_path, f"  datastoreType: local\n  datastorePath: {tmp_path / 'datastore.db'}\n")
     client = connect(load_config(path))
+    client.ensure_initialized()
     for document in STORED:
         client.create(from_dict(document))
     client.close()
