@@ -278,16 +278,18 @@ class Session:
         if timer is F.Timer.HOLD:
             # Restarted on every message: move the deadline, re-arm lazily when the handle fires.
             self._hold_deadline = loop.time() + seconds
-            if timer in self._timers:
+            current = self._timers.get(timer)
+            if current is not None and current.when() <= self._hold_deadline:
                 return
-        else:
-            old = self._timers.pop(timer, None)
-            if old is not None:
-                old.cancel()
+        old = self._timers.pop(timer, None)
+        if old is not None:
+            old.cancel()
         self._timers[timer] = loop.call_later(seconds, self._timer_fired, timer)
 
     def _timer_fired(self, timer: F.Timer) -> None:
         self._timers.pop(timer, None)
+        if timer is F.Timer.CONNECT_RETRY and self._connect_task is not None:
+            self.last_error = "Socket: Connection timed out"
         if timer is F.Timer.HOLD:
             loop = asyncio.get_running_loop()
             remaining = self._hold_deadline - loop.time()

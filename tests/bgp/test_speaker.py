@@ -89,7 +89,9 @@ def test_ebgp_prepend_next_hop_and_ipv6_and_4_octet_as():
     port = free_port()
 
     async def main():
-        a_cfg = speaker_config("127.0.0.1", [peer("127.0.0.2", asn=4200000002, port=port, families=(V4, V6))],
+        # an IPv4 session has no IPv6 address of ours to put as next hop: keep the configured one
+        a_cfg = speaker_config("127.0.0.1", [peer("127.0.0.2", asn=4200000002, port=port, families=(V4, V6),
+                                                  next_hop_keep=True)],
                                port, asn=4200000001,
                                prefixes=[OriginatedRoute(net("10.1.0.0/24")),
                                          OriginatedRoute(net("fd00:1::/64"), next_hop=ip("fd00::1"))])
@@ -134,35 +136,33 @@ def test_route_change_events_and_subscription():
 
 def test_hold_timer_expiry_when_peer_goes_silent():
     port = free_port()
+    from node.bgp.capabilities import FourOctetAs
+    from node.bgp.message import KEEPALIVE_BYTES, Open
 
     async def main():
-        a_cfg = speaker_config("127.0.0.1", [peer("127.0.0.2", port=port, hold_time=3)], port)
-        async with Speaker(a_cfg) as a:
-            # a fake peer that completes the handshake then never sends another byte
-            from node.bgp.capabilities import FourOctetAs
-            from node.bgp.message import KEEPALIVE_BYTES, Open
-            got_notification = asyncio.Event()
+        got_notification = asyncio.Event()
 
-            async def fake(reader, writer):
-                await reader.readexactly(19)
-                writer.write(Open.build(64512, 3, "127.0.0.2", (FourOctetAs(64512),)).encode() + KEEPALIVE_BYTES)
-                data = b""
-                while True:
-                    chunk = await reader.read(4096)
-                    if not chunk:
-                        break
-                    data += chunk
-                    if b"\xff" * 16 + b"\x00\x15\x03\x04\x00" in data:
-                        got_notification.set()
-            server = await asyncio.start_server(fake, "127.0.0.2", port)
-            try:
+        async def fake(reader, writer):
+            # completes the handshake, then never sends another byte
+            await reader.readexactly(19)
+            writer.write(Open.build(64512, 3, "127.0.0.2", (FourOctetAs(64512),)).encode() + KEEPALIVE_BYTES)
+            data = b""
+            while chunk := await reader.read(4096):
+                data += chunk
+                if b"\xff" * 16 + b"\x00\x15\x03\x04\x00" in data:
+                    got_notification.set()
+
+        server = await asyncio.start_server(fake, "127.0.0.2", port)
+        a_cfg = speaker_config("127.0.0.1", [peer("127.0.0.2", port=port, hold_time=3)], port)
+        try:
+            async with Speaker(a_cfg) as a:
                 await wait_for(lambda: a.peer_state("Global_127_0_0_2") is State.ESTABLISHED, what="established")
                 await asyncio.wait_for(got_notification.wait(), 6)
                 await wait_for(lambda: a.status().peers[0].last_error == "BGP Error: Hold timer expired",
                                what="status")
-                assert a.peer_state("Global_127_0_0_2") in (State.IDLE, State.CONNECT, State.ACTIVE)
-            finally:
-                server.close()
+                assert a.peer_state("Global_127_0_0_2") is not State.ESTABLISHED
+        finally:
+            server.close()
 
     run(main())
 
@@ -171,7 +171,6 @@ def test_md5_match_establishes_and_mismatch_is_refused():
     port = free_port()
 
     async def main():
-        a_cfg = speaker_config("127.0.0.1", [peer("127.0.0.2", port=port, password="s3cret")], port)
         good = speaker_config("127.0.0.2", [peer("127.0.0.1", port=port, password="s3cret")], port,
                               prefixes=[OriginatedRoute(net("10.5.0.0/24"))])
         bad = speaker_config("127.0.0.3", [peer("127.0.0.1", port=port, password="wrong")], port)
@@ -179,10 +178,11 @@ def test_md5_match_establishes_and_mismatch_is_refused():
                                              peer("127.0.0.3", port=port, password="other")], port)
         async with Speaker(a_cfg) as a, Speaker(good) as b, Speaker(bad) as c:
             await wait_for(lambda: net("10.5.0.0/24") in a.loc_rib(), what="MD5 session")
-            await asyncio.sleep(2.5)
+            # a wrong key makes the kernel drop the SYNs: the attempt times out on the connect-retry timer
+            await wait_for(lambda: c.status().peers[0].last_error == "Socket: Connection timed out",
+                           what="MD5 mismatch timeout")
             assert a.peer_state("Global_127_0_0_3") is not State.ESTABLISHED
             assert c.peer_state("Global_127_0_0_1") is not State.ESTABLISHED
-            assert c.status().peers[0].last_error.startswith("Socket:")
             assert b.peer_state("Global_127_0_0_1") is State.ESTABLISHED
 
     run(main())
