@@ -52,7 +52,7 @@ def node(c: Collector, doc: Doc) -> None:
         check_regex_tag(c, "Type", address.get("type"), IP_TYPE_RE, "ipType")
     for interface in spec.get("interfaces") or []:
         check_name_tag(c, "Name", interface.get("name"))
-    if bgp is not None and not any(bgp.get(k) for k in bgp):
+    if bgp is not None and all(value in (None, "") for value in bgp.values()):
         c.add("BGP", "&{<nil>    }", "Spec.BGP should not be empty")
     status = doc.get("status") or {}
     for field, key in (("WireguardPublicKey", "wireguardPublicKey"), ("WireguardPublicKeyV6", "wireguardPublicKeyV6")):

@@ -135,6 +135,7 @@ BAD = [
         tag("Address", "10.0.0.1/24", "net"), tag("Type", "Public", "ipType"),
     ]),
     ("empty bgp", doc("Node", "n", {"bgp": {}}), ["error with field BGP = '&{<nil>    }' (Spec.BGP should not be empty)"]),
+    ("bgp with only AS 0 is not empty", doc("Node", "n", {"bgp": {"asNumber": 0}}), []),
     ("wireguard", {**doc("Node", "n", {"wireguard": {"interfaceIPv4Address": "fd00::1"}}),
                    "status": {"wireguardPublicKey": "abc"}}, [
         tag("InterfaceIPv4Address", "fd00::1", "ipv4"), tag("WireguardPublicKey", "abc", "wireguardPublicKey")]),
