@@ -1,0 +1,103 @@
+"""P2: ``pycalicoctl apply -f`` of one file with 1,000 resources against writing the same 1,000 keys
+with our Python etcd client (datastore/backend/etcd.py) directly; prints the median ratio (target <= 2x).
+
+Both sides are fresh processes timed end to end against the same throwaway etcd, wiped before
+every run; the reference writes exactly the bytes pycalicoctl stored (read back after a CLI run).
+
+Usage: .venv/bin/python benchmarks/p2_apply.py [--rounds N] [--count N] [--kind IPPool|GlobalNetworkSet]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+from p1_get_ippools import PYCALICOCTL, cli_env, etcd_server, pools_yaml, timed
+
+REFERENCE = """
+import json, sys
+from datastore.backend.etcd import EtcdClient
+url, path = sys.argv[1], sys.argv[2]
+with open(path) as handle:
+    pairs = json.load(handle)
+client = EtcdClient([url])
+for key, value in pairs:
+    client.put(key, value)
+client.close()
+"""
+
+
+def netsets_yaml(count: int) -> str:
+    """``count`` GlobalNetworkSet documents, each with two nets and a label."""
+    return "---\n".join(
+        f"apiVersion: projectcalico.org/v3\nkind: GlobalNetworkSet\nmetadata:\n  name: set-{i}\n"
+        f"  labels:\n    role: bench\nspec:\n  nets:\n  - 198.18.{i // 256}.{i % 256}/32\n  - 198.19.0.0/16\n"
+        for i in range(count)
+    )
+
+
+def wipe(url: str) -> None:
+    """Delete every key in the etcd."""
+    body = json.dumps({"key": "AA==", "range_end": "AA=="}).encode()
+    request = urllib.request.Request(url + "/v3/kv/deleterange", data=body, method="POST")
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        reply.read()
+
+
+def stored_pairs(url: str, prefix: str) -> list[tuple[str, str]]:
+    """Every (key, value) under ``prefix`` as pycalicoctl wrote them."""
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from datastore.backend.etcd import EtcdClient
+
+    client = EtcdClient([url])
+    try:
+        return [(meta.key.decode(), value.decode()) for value, meta in client.get_prefix(prefix)]
+    finally:
+        client.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--kind", choices=("IPPool", "GlobalNetworkSet"), default="IPPool")
+    args = parser.parse_args()
+    document = pools_yaml(args.count) if args.kind == "IPPool" else netsets_yaml(args.count)
+    plural = "ippools" if args.kind == "IPPool" else "globalnetworksets"
+    prefix = f"/calico/resources/v3/projectcalico.org/{plural}/"
+    with tempfile.TemporaryDirectory() as tmp, etcd_server() as url:
+        env = cli_env(url)
+        path = os.path.join(tmp, "resources.yaml")
+        with open(path, "w") as handle:
+            handle.write(document)
+        ours, reference = [], []
+        pairs_path = os.path.join(tmp, "pairs.json")
+        for _ in range(args.rounds):
+            wipe(url)
+            elapsed, out = timed([PYCALICOCTL, "apply", "-f", path], env)
+            assert out == f"Successfully applied {args.count} '{args.kind}' resource(s)\n", out
+            ours.append(elapsed)
+            pairs = stored_pairs(url, prefix)
+            assert len(pairs) == args.count
+            with open(pairs_path, "w") as handle:
+                json.dump(pairs, handle)
+            wipe(url)
+            elapsed, _ = timed([sys.executable, "-c", REFERENCE, url, pairs_path],
+                               {**env, "PYTHONPATH": os.path.dirname(os.path.dirname(os.path.abspath(__file__)))})
+            reference.append(elapsed)
+    ours_s, ref_s = statistics.median(ours), statistics.median(reference)
+    print(f"P2 rounds={args.rounds} count={args.count} kind={args.kind}")
+    print(f"  pycalicoctl apply -f        median {ours_s * 1000:8.1f} ms  ({args.count / ours_s:7.0f} resources/s)")
+    print(f"  EtcdClient.put x{args.count:<5}     median {ref_s * 1000:8.1f} ms  ({args.count / ref_s:7.0f} keys/s)")
+    print(f"  median ratio {ours_s / ref_s:.2f}x (target <= 2x)")
+    time.sleep(0)
+
+
+if __name__ == "__main__":
+    main()
