@@ -228,3 +228,20 @@ def datastore_client(datastore_config):
     client.pool_delete_pause = 0.0
     yield client
     client.close()
+
+
+@pytest.fixture
+def etcd_factory():
+    """Start extra throwaway etcd servers (``etcd_factory(certs=None, client_cert_auth=False)``);
+    all are stopped by PID at the end of the test."""
+    require(_shutil.which("etcd") is not None, "etcd-server")
+    servers: "list[EtcdServer]" = []
+
+    def start(certs: "dict[str, str] | None" = None, client_cert_auth: bool = False) -> EtcdServer:
+        server = start_etcd(certs, client_cert_auth)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()

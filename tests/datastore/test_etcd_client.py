@@ -159,3 +159,15 @@ def test_wrong_password_is_reported(etcd_auth_server):
     with pytest.raises(EtcdError) as err:
         client.get("/calico/a")
     assert "authentication failed" in str(err.value)
+
+
+def test_server_going_away_after_connecting_fails_fast_naming_it(etcd_factory):
+    server = etcd_factory()
+    client = EtcdClient(server.url)
+    client.put("/calico/k", "v")
+    server.stop()
+    started = time.monotonic()
+    with pytest.raises(Unavailable) as err:
+        client.get("/calico/k")
+    assert time.monotonic() - started < 3
+    assert str(err.value) == f"cannot connect to etcd at {server.url}: Connection refused"
