@@ -66,13 +66,14 @@ def _check_endpoint_ports(c: Collector, ports: list[Doc] | None, workload: bool)
         name = port.get("name", "")
         if (name or not workload) and names.port_name_errors(name):
             c.tag("Name", name, "portName")
-        check_protocol(c, port.get("protocol"))
+        protocol_value = port.get("protocol", 0)
+        check_protocol(c, protocol_value)
         number = port.get("port", 0)
         if number < 1:
             c.tag("Port", number, "gt")
         if workload:
             check_ip_tag(c, "HostIP", port.get("hostIP"), None, "ip")
-        protocol = parse_protocol(port.get("protocol", ""))
+        protocol = parse_protocol(protocol_value)
         kind = "WorkloadEndpointPort" if workload else "EndpointPort"
         if not protocol.supports_ports:
             c.add(f"{kind}.Protocol", str(protocol), f"{kind} protocol does not support ports.")

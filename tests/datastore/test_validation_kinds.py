@@ -151,6 +151,10 @@ BAD = [
         tag("Name", "HTTP", "portName"), tag("Port", 0, "gt"),
         "error with field EndpointPort.Protocol = 'ICMP' (EndpointPort protocol does not support ports.)",
     ]),
+    ("hep port without protocol", doc("HostEndpoint", "h", {"node": "n", "interfaceName": "eth0",
+                                                            "ports": [{"name": "p", "port": 80}]}), [
+        "error with field Protocol = '0' (protocol number invalid)",
+        "error with field EndpointPort.Protocol = '0' (EndpointPort protocol does not support ports.)"]),
     ("hep port protocol", doc("HostEndpoint", "h", {"node": "n", "expectedIPs": ["10.0.0.1"],
                                                     "ports": [{"name": "p", "protocol": "tcp", "port": 80}]}), [
         "error with field Protocol = 'tcp' (protocol name invalid)"]),
