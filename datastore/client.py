@@ -8,9 +8,16 @@ What it adds on top of the raw key/value backend (libcalico-go ``clientv3`` sema
   field) from the stored object, taking only labels and annotations from the input;
 - defaults, IPPool's client-side checks (overlap with other pools, block size vs. existing blocks),
   struct validation, read-only kinds, and the synthesized ``projectcalico-default-allow`` profile;
+- cross-resource rules: an IPIP/VXLAN pool switches the encapsulation on in FelixConfiguration
+  ``default``; deleting a pool disables it and releases its block affinities; deleting a Node cleans
+  up its addresses, endpoints, affinities, peers and per-node configuration; policies need their tier,
+  and the built-in or non-empty tiers cannot be deleted;
 - calicoctl's apply (create, else update; without a resourceVersion retried up to 5 times on
   conflict) and a bulk ``apply_many`` that lists each affected prefix once before writing;
-- ``ensure_initialized``: ClusterInformation ``default`` and the ``default`` / ``adminnetworkpolicy`` tiers.
+- ``ensure_initialized``: ClusterInformation ``default`` and the ``default`` / ``adminnetworkpolicy`` tiers;
+- ``watch``: typed change events from a list's resourceVersion.
+
+Every write is one compare-and-swap on the backend; invalid input is rejected before anything is written.
 """
 from __future__ import annotations
 
