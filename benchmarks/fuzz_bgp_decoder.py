@@ -67,8 +67,11 @@ def mutate(rng: random.Random, data: bytes) -> bytes:
     """Byte flips, bit flips, insertions, deletions, truncation, length-field edits, splices."""
     buf = bytearray(data)
     for _ in range(rng.randint(1, 4)):
+        if len(buf) <= 19:
+            buf += rng.randbytes(rng.randint(1, 8))
+            continue
         op = rng.randrange(8)
-        pos = rng.randrange(19, len(buf)) if len(buf) > 19 else 0
+        pos = rng.randrange(19, len(buf))
         if op == 0:
             buf[pos] = rng.randrange(256)
         elif op == 1:
@@ -84,7 +87,7 @@ def mutate(rng: random.Random, data: bytes) -> bytes:
         elif op == 6 and len(buf) > pos + 1:
             buf[pos:pos + 2] = rng.randrange(65536).to_bytes(2, "big")
         else:
-            buf[pos:pos] = buf[rng.randrange(19, len(buf)):][:rng.randint(1, 16)] if len(buf) > 19 else b""
+            buf[pos:pos] = buf[rng.randrange(19, len(buf)):][:rng.randint(1, 16)]
     if rng.random() < 0.8 and len(buf) >= 19:
         buf[16:18] = min(len(buf), 0xFFFF).to_bytes(2, "big")
     return bytes(buf)
