@@ -33,6 +33,7 @@ from datastore.errors import AlreadyExists, Conflict, DatastoreError, NotFound, 
 
 DEFAULT_PAGE_SIZE = 1000
 _UNAUTHENTICATED = 16
+_UNAVAILABLE = 14
 
 
 class EtcdError(DatastoreError):
@@ -424,8 +425,11 @@ class EtcdClient:
                 status, data = self._post(path, body)
                 reply = _decode(data)
         if status != 200:
-            raise EtcdError(reply.get("error") or reply.get("message") or f"HTTP {status}",
-                            int(reply.get("code", 0)))
+            message = reply.get("error") or reply.get("message") or f"HTTP {status}"
+            code = int(reply.get("code", 0))
+            if code == _UNAVAILABLE:
+                raise Unavailable(f"etcd at {self.endpoints[self._current].url} is unavailable: {message}")
+            raise EtcdError(message, code)
         return reply
 
     def _authenticate_locked(self) -> None:

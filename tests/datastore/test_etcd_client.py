@@ -171,3 +171,47 @@ def test_server_going_away_after_connecting_fails_fast_naming_it(etcd_factory):
         client.get("/calico/k")
     assert time.monotonic() - started < 3
     assert str(err.value) == f"cannot connect to etcd at {server.url}: Connection refused"
+
+
+def _fake_gateway(status: int, body: bytes):
+    """A loopback HTTP server answering every POST with ``status`` and ``body``; returns (server, url)."""
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def test_grpc_unavailable_reply_is_unavailable():
+    server, url = _fake_gateway(503, b'{"error":"etcdserver: no leader","code":14,"message":"etcdserver: no leader"}')
+    try:
+        with pytest.raises(Unavailable) as err:
+            EtcdClient(url).get("/calico/k")
+        assert str(err.value) == f"etcd at {url} is unavailable: etcdserver: no leader"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_other_error_replies_keep_their_code():
+    server, url = _fake_gateway(400, b'{"error":"etcdserver: mvcc: required revision is a future revision","code":11}')
+    try:
+        with pytest.raises(EtcdError) as err:
+            EtcdClient(url).range("/calico/k", revision=99)
+        assert (str(err.value), err.value.code) == ("etcdserver: mvcc: required revision is a future revision", 11)
+    finally:
+        server.shutdown()
+        server.server_close()
