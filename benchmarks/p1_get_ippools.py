@@ -92,6 +92,20 @@ def timed(argv: list[str], env: dict[str, str], stdin: str | None = None) -> tup
     return elapsed, done.stdout
 
 
+def import_breakdown(env: dict[str, str], top: int = 8) -> list[tuple[str, float]]:
+    """Cumulative import time (ms) of the heaviest top-level imports of one ``get ippools`` run."""
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "pycalicoctl", "get", "ippools"],
+                          env=env, capture_output=True, text=True)
+    rows = []
+    for line in done.stderr.splitlines():
+        if not line.startswith("import time:") or "cumulative" in line:
+            continue
+        _, _self, cumulative, name = (part.strip() for part in line.replace("import time:", "|", 1).split("|"))
+        if not name.startswith(" ") and "  " not in line.split("|")[-1][:2]:
+            rows.append((name, int(cumulative) / 1000))
+    return sorted(rows, key=lambda row: -row[1])[:top]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=30)
@@ -107,11 +121,15 @@ def main() -> None:
             elapsed, out = timed(["etcdctl", "--endpoints", url, "get", "--prefix", POOL_PREFIX], env)
             assert out.count(POOL_PREFIX) == 10
             reference.append(elapsed)
+        breakdown = import_breakdown(env)
     ours_ms, ref_ms = statistics.median(ours) * 1000, statistics.median(reference) * 1000
     print(f"P1 rounds={args.rounds}")
     print(f"  pycalicoctl get ippools  median {ours_ms:7.1f} ms  min {min(ours) * 1000:7.1f} ms")
     print(f"  etcdctl get --prefix     median {ref_ms:7.1f} ms  min {min(reference) * 1000:7.1f} ms")
     print(f"  median ratio {ours_ms / ref_ms:.2f}x (target <= 3x); min ratio {min(ours) / min(reference):.2f}x")
+    print("  heaviest top-level imports of one run (python -X importtime, cumulative ms):")
+    for name, ms in breakdown:
+        print(f"    {name:40s} {ms:7.1f}")
 
 
 if __name__ == "__main__":
