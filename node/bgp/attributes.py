@@ -413,13 +413,13 @@ def decode_attributes(data: bytes, neg: Negotiated) -> DecodedAttributes:
             value = data[start:end]
             codec = REGISTRY.get(t)
             if codec is not None:
-                if not flags_ok(flags, codec.flags):
-                    problems.append(problem(UpdateSubcode.ATTRIBUTE_FLAGS_ERROR, data[tlv_start:end],
-                                            f"flags 0x{flags:02x} for {codec.type_code.name}", codec.on_error, t))
-                    continue
                 if neg.ebgp and t in _IBGP_ONLY:
                     problems.append(problem(UpdateSubcode.MALFORMED_ATTRIBUTE_LIST, data[tlv_start:end],
                                             f"{codec.type_code.name} from an external peer", _D, t))
+                    continue
+                if not flags_ok(flags, codec.flags):
+                    problems.append(problem(UpdateSubcode.ATTRIBUTE_FLAGS_ERROR, data[tlv_start:end],
+                                            f"flags 0x{flags:02x} for {codec.type_code.name}", codec.on_error, t))
                     continue
                 try:
                     values[codec.field] = codec.decode(value, neg)
