@@ -215,3 +215,65 @@ def test_other_error_replies_keep_their_code():
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def etcd_cluster(tmp_path):
+    """A three-member etcd cluster on loopback; yields the client URLs and the member processes."""
+    import json
+    import os
+    import shutil
+    import subprocess
+    import tempfile
+    import urllib.request
+
+    from tests.conftest import require
+
+    require(shutil.which("etcd") is not None, "etcd-server")
+
+    def port():
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+
+    members = [(f"m{i}", f"http://127.0.0.1:{port()}", f"http://127.0.0.1:{port()}") for i in range(3)]
+    initial = ",".join(f"{name}={peer}" for name, _, peer in members)
+    data = tempfile.mkdtemp(prefix="pycalico-etcd-cluster-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+    procs = []
+    for name, client, peer in members:
+        procs.append(subprocess.Popen(
+            ["etcd", "--name", name, "--data-dir", f"{data}/{name}", "--listen-client-urls", client,
+             "--advertise-client-urls", client, "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+             "--initial-cluster", initial, "--initial-cluster-state", "new", "--heartbeat-interval", "10",
+             "--election-timeout", "100", "--logger", "zap", "--log-level", "error"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    deadline = time.monotonic() + 20
+    try:
+        for _, client, _ in members:
+            while True:
+                assert time.monotonic() < deadline, "etcd cluster did not become healthy"
+                try:
+                    with urllib.request.urlopen(client + "/health", timeout=0.5) as reply:
+                        if json.load(reply).get("health") == "true":
+                            break
+                except (OSError, ValueError):
+                    time.sleep(0.05)
+        yield [client for _, client, _ in members], procs
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait(5)
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def test_fails_over_to_another_member_when_the_connected_one_stops(etcd_cluster):
+    urls, procs = etcd_cluster
+    backend = EtcdBackend(EtcdClient(urls))
+    kv = backend.create("/calico/failover", b"1")
+    assert backend.client.endpoints[backend.client._current].url == urls[0]
+    procs[0].terminate()
+    procs[0].wait(5)
+    updated = backend.update("/calico/failover", b"2", kv.mod_revision)
+    assert backend.get("/calico/failover") == updated
+    assert backend.client.endpoints[backend.client._current].url != urls[0]
