@@ -10,12 +10,11 @@ from datastore.validation.common import (
     check_name_tag,
     check_object_meta,
     check_protocol,
-    check_regex_tag,
     meta_of,
     spec_of,
 )
-from datastore.validation.fields import IP_TYPE_RE, is_interface_name, is_mac, is_wireguard_key, parse_protocol
-from datastore.validation.netparse import is_cidr_of_version, is_ip_of_version, is_strict_net, parse_cidr_or_ip
+from datastore.validation.fields import is_interface_name, is_mac, is_wireguard_key, parse_protocol
+from datastore.validation.netparse import is_cidr_of_version, is_ip_of_version, parse_cidr_or_ip
 from datastore.validation.report import Collector
 
 Doc = Mapping[str, Any]
@@ -45,13 +44,6 @@ def node(c: Collector, doc: Doc) -> None:
     if wireguard is not None:
         check_ip_tag(c, "InterfaceIPv4Address", wireguard.get("interfaceIPv4Address"), 4, "ipv4")
         check_ip_tag(c, "InterfaceIPv6Address", wireguard.get("interfaceIPv6Address"), 6, "ipv6")
-    for address in spec.get("addresses") or []:
-        value = address.get("address", "")
-        if not is_strict_net(value):
-            c.tag("Address", value, "net")
-        check_regex_tag(c, "Type", address.get("type"), IP_TYPE_RE, "ipType")
-    for interface in spec.get("interfaces") or []:
-        check_name_tag(c, "Name", interface.get("name"))
     if bgp is not None and all(value in (None, "") for value in bgp.values()):
         c.add("BGP", "&{<nil>    }", "Spec.BGP should not be empty")
     status = doc.get("status") or {}

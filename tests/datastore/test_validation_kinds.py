@@ -127,13 +127,13 @@ BAD = [
     ("node addresses", doc("Node", "n", {"bgp": {"ipv4Address": "fd00::1/64", "ipv6Address": "10.0.0.1/24",
                                                  "ipv4IPIPTunnelAddr": "10.0.0.1/32",
                                                  "routeReflectorClusterID": "bad"},
-                                         "ipv4VXLANTunnelAddr": "fd00::1", "vxlanTunnelMACAddr": "zz",
-                                         "addresses": [{"address": "10.0.0.1/24", "type": "Public"}]}), [
+                                         "ipv4VXLANTunnelAddr": "fd00::1", "vxlanTunnelMACAddr": "zz"}), [
         tag("IPv4Address", "fd00::1/64", "cidrv4"), tag("IPv6Address", "10.0.0.1/24", "cidrv6"),
         tag("IPv4IPIPTunnelAddr", "10.0.0.1/32", "ipv4"), tag("RouteReflectorClusterID", "bad", "ipv4"),
         tag("IPv4VXLANTunnelAddr", "fd00::1", "ipv4"), tag("VXLANTunnelMACAddr", "zz", "mac"),
-        tag("Address", "10.0.0.1/24", "net"), tag("Type", "Public", "ipType"),
     ]),
+    ("node addresses are not dived into (tag omitempty only)", doc("Node", "n", {
+        "addresses": [{"address": "10.0.0.1/24", "type": "Public"}]}), []),
     ("empty bgp", doc("Node", "n", {"bgp": {}}), ["error with field BGP = '&{<nil>    }' (Spec.BGP should not be empty)"]),
     ("bgp with only AS 0 is not empty", doc("Node", "n", {"bgp": {"asNumber": 0}}), []),
     ("wireguard", {**doc("Node", "n", {"wireguard": {"interfaceIPv4Address": "fd00::1"}}),
