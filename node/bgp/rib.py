@@ -7,7 +7,8 @@
 * Adj-RIB-Out: per *update group* (peers that would be sent identical UPDATEs: same AS, RR-client
   flag, next-hop options, local addresses, 4-octet AS and families), ``prefix -> exported
   attributes`` plus the changes not yet sent. UPDATE bytes are encoded once per group and sent to
-  every member, which keeps a 200-client route reflector small and fast. As RFC 4456 §6 allows, a
+  every member (the full-table dump for newly Established members is cached until the table
+  changes), which keeps a 200-client route reflector small and fast. As RFC 4456 §6 allows, a
   reflected route also goes back to its originating client, which drops it (ORIGINATOR_ID).
 * Graceful restart helper: ``peer_down(graceful=True)`` keeps the peer's routes marked stale;
   fresh announcements clear the mark; End-of-RIB or ``sweep_stale`` withdraws what is left.
@@ -119,6 +120,7 @@ class _Group:
     members: set = field(default_factory=set)
     table: dict[Family, dict[Prefix, PathAttributes]] = field(default_factory=dict)
     pending: dict[Family, dict[Prefix, PathAttributes | None]] = field(default_factory=dict)
+    dumps: dict[Family, list[bytes]] = field(default_factory=dict)
 
 
 def _group_key(peer: PeerInfo, neg: Negotiated) -> tuple:
@@ -351,8 +353,11 @@ class Rib:
         for family in families if families is not None else FAMILIES:
             if family not in group.neg.families:
                 continue
-            messages += self._encode(group, family, group.table.get(family, {}).items())
-            messages.append(end_of_rib(family, group.neg))
+            dump = group.dumps.get(family)
+            if dump is None:
+                dump = group.dumps[family] = (self._encode(group, family, group.table.get(family, {}).items())
+                                              + [end_of_rib(family, group.neg)])
+            messages += dump
         return messages
 
     def _export(self, group: _Group, family: Family, src: object, attrs: PathAttributes,
@@ -443,6 +448,7 @@ class Rib:
                 continue
             table = group.table.setdefault(family, {})
             pending = group.pending.setdefault(family, {})
+            group.dumps.pop(family, None)
             cache: dict = {}
             for change in changes:
                 if change.attrs is None:

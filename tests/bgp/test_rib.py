@@ -207,6 +207,10 @@ def test_reflector_sends_one_encoding_to_all_clients_with_originator_and_cluster
     dump = decoded(rib.peer_up(late, neg_for(late)), neg_for(late))
     assert set(dump[0].nlri) == {P1, P2} and dump[-2].end_of_rib == IPV4_UNICAST
     assert dump[-1].end_of_rib == IPV6_UNICAST
+    rib.originate(IPV4_UNICAST, {(0x0B000000, 8): PathAttributes()})    # the cached dump must not go stale
+    later = peer(10, rr_client=True)
+    dump = decoded(rib.peer_up(later, neg_for(later)), neg_for(later))
+    assert {p for u in dump for p in u.nlri} == {P1, P2, (0x0B000000, 8)}
 
 
 def test_peer_down_withdraws_its_routes_from_everyone():
