@@ -394,7 +394,8 @@ class EtcdClient:
         headers = {"Content-Type": "application/json"}
         if self._token:
             headers["Authorization"] = self._token
-        for attempt in (0, 1):
+        retried = False
+        while True:
             reused = self._conn is not None
             if self._conn is None:
                 self._conn, _ = self._connect_any()
@@ -406,12 +407,11 @@ class EtcdClient:
             except (http.client.HTTPException, OSError) as exc:
                 self._conn.close()
                 self._conn = None
-                if attempt == 0 and (reused or len(self.endpoints) > 1):
-                    if not reused:
-                        self._current = (self._current + 1) % len(self.endpoints)
-                    continue
-                raise Unavailable(f"etcd request to {endpoint.url} failed: {_describe(exc)}") from exc
-        raise AssertionError("unreachable")
+                if retried or not (reused or len(self.endpoints) > 1):
+                    raise Unavailable(f"etcd request to {endpoint.url} failed: {_describe(exc)}") from exc
+                retried = True
+                if not reused:
+                    self._current = (self._current + 1) % len(self.endpoints)
 
     def _call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """One gateway call returning the decoded reply; raises EtcdError on an error reply."""
