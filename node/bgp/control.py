@@ -79,7 +79,7 @@ class PeerStatus:
         """BIRD's info column, with the 14-character padding kept."""
         if self.bird_state == "down":
             return self.last_error
-        return f"{self.state:<14}{self.last_error}".rstrip()
+        return f"{self.state:<14}{self.last_error}"
 
 
 @dataclass(frozen=True)

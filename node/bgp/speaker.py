@@ -102,7 +102,12 @@ class Speaker:
 
     async def __aexit__(self, exc_type, exc, tb) -> bool | None:
         await self.shutdown()
-        return await self._tg.__aexit__(exc_type, exc, tb)
+        try:
+            return await self._tg.__aexit__(exc_type, exc, tb)
+        except BaseExceptionGroup as group:
+            if exc is not None and group.exceptions == (exc,):
+                return None
+            raise
 
     async def shutdown(self) -> None:
         """Cease every session (administrative shutdown), close the listener."""
@@ -426,6 +431,10 @@ class Speaker:
         for peer in self._peers.values():
             if peer.config.name == name:
                 peer.main.request_refresh(*family)
+
+    def negotiated(self, name: str) -> Negotiated | None:
+        """What was negotiated with a peer (by name), None unless past OpenSent."""
+        return next((p.main.negotiated for p in self._peers.values() if p.config.name == name), None)
 
     def peer_state(self, name: str) -> F.State | None:
         """The FSM state of a peer's main session, by name."""

@@ -26,9 +26,10 @@ def test_show_protocols_matches_bird_layout():
     since_up = time.strftime("%H:%M:%S", time.localtime(NOW - 3600))
     since_old = time.strftime("%Y-%m-%d", time.localtime(NOW - 86400 * 2))
     since_down = time.strftime("%H:%M:%S", time.localtime(NOW - 60))
+    # BIRD pads the BGP state to 14 characters even with no error text (trailing spaces)
     assert show_protocols(STATUS, NOW) == (
         "2002-name     proto    table    state  since       info\n"
-        f"1002-Mesh_198_18_0_2 BGP      master   up     {since_up}    Established\n"
+        f"1002-Mesh_198_18_0_2 BGP      master   up     {since_up}    Established   \n"
         f" Global_198_18_0_3 BGP      master   start  {since_old}  Active        Socket: Connection refused\n"
         f" Node_fd00__3 BGP      master   down   {since_down}    Received: Administrative shutdown\n"
         "0000 \n"

@@ -1,0 +1,196 @@
+"""Session behaviour on the wire, against a scripted fake peer on loopback: OPEN checks and their
+NOTIFICATIONs, KEEPALIVE/UPDATE handling, ROUTE-REFRESH answers, End-of-RIB and error texts."""
+import asyncio
+import ipaddress
+import socket
+
+from node.bgp.capabilities import FourOctetAs, GracefulRestart, Multiprotocol, RouteRefresh
+from node.bgp.config import OriginatedRoute, PeerConfig, SpeakerConfig
+from node.bgp.fsm import State
+from node.bgp.message import (
+    KEEPALIVE_BYTES, Notification, Open, RouteRefresh as RouteRefreshMsg, Update, decode_body, split_messages,
+)
+from node.bgp.negotiate import Negotiated
+from node.bgp.session import error_text
+from node.bgp.speaker import Speaker
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class FakePeer:
+    """A scripted BGP peer at 127.0.0.2 that our speaker (127.0.0.1) connects to."""
+
+    def __init__(self, open_msg: Open):
+        self.open_msg = open_msg
+        self.received: list = []
+        self.arrived = asyncio.Condition()
+        self.writer = None
+
+    async def serve(self, reader, writer):
+        self.writer = writer
+        writer.write(self.open_msg.encode())
+        buffer = b""
+        neg = Negotiated(families=frozenset({(1, 1), (2, 1)}))
+        while chunk := await reader.read(65536):
+            buffer += chunk
+            messages, used = split_messages(buffer)
+            buffer = buffer[used:]
+            async with self.arrived:
+                for msg_type, body in messages:
+                    self.received.append(decode_body(msg_type, body, neg))
+                self.arrived.notify_all()
+
+    async def wait_for(self, pred, timeout=5.0):
+        async with self.arrived:
+            await asyncio.wait_for(self.arrived.wait_for(lambda: any(pred(m) for m in self.received)), timeout)
+
+
+def config(port, prefixes=(), **peer_kw):
+    peer_kw.setdefault("connect_retry_time", 1)
+    return SpeakerConfig(router_id=ipaddress.IPv4Address("127.0.0.1"), asn=64512, listen_address="127.0.0.1",
+                         listen_port=port, peers=(PeerConfig(ipaddress.ip_address("127.0.0.2"), 64512, port=port,
+                                                             **peer_kw),),
+                         prefixes=tuple(prefixes), graceful_restart_time=120)
+
+
+def run_with_fake(open_msg, body, prefixes=(), **peer_kw):
+    port = free_port()
+
+    async def main():
+        fake = FakePeer(open_msg)
+        server = await asyncio.start_server(fake.serve, "127.0.0.2", port)
+        try:
+            async with Speaker(config(port, prefixes, **peer_kw)) as speaker:
+                await body(speaker, fake)
+        finally:
+            server.close()
+
+    asyncio.run(asyncio.wait_for(main(), 20))
+
+
+GOOD_CAPS = (Multiprotocol(1, 1), RouteRefresh(), FourOctetAs(64512))
+
+
+def test_wrong_peer_as_gets_open_error_bad_peer_as():
+    async def body(speaker, fake):
+        await fake.wait_for(lambda m: isinstance(m, Notification))
+        note = next(m for m in fake.received if isinstance(m, Notification))
+        assert (note.code, note.subcode) == (2, 2)
+        assert speaker.status().peers[0].last_error == "BGP Error: Bad peer AS"
+        assert speaker.peer_state("Global_127_0_0_2") is not State.ESTABLISHED
+
+    run_with_fake(Open.build(65001, 90, "127.0.0.2", (FourOctetAs(65001),)), body)
+
+
+def test_unacceptable_hold_time():
+    async def body(speaker, fake):
+        await fake.wait_for(lambda m: isinstance(m, Notification))
+        note = next(m for m in fake.received if isinstance(m, Notification))
+        assert (note.code, note.subcode) == (2, 6)
+
+    run_with_fake(Open.build(64512, 2, "127.0.0.2", GOOD_CAPS), body)
+
+
+def test_our_open_keepalives_initial_table_and_end_of_rib():
+    async def body(speaker, fake):
+        await fake.wait_for(lambda m: isinstance(m, Open))
+        fake.writer.write(KEEPALIVE_BYTES)
+        await fake.wait_for(lambda m: isinstance(m, Update) and m.end_of_rib == (1, 1))
+        ours = fake.received[0]
+        assert isinstance(ours, Open) and ours.asn == 64512 and ours.hold_time == 240
+        assert str(ours.router_id) == "127.0.0.1"
+        kinds = {type(c) for c in ours.capabilities}
+        assert {Multiprotocol, RouteRefresh, FourOctetAs, GracefulRestart} <= kinds
+        gr = next(c for c in ours.capabilities if isinstance(c, GracefulRestart))
+        assert gr.restart_time == 120 and not gr.restarting
+        updates = [m for m in fake.received if isinstance(m, Update)]
+        assert updates[0].nlri == ((0x0A010000, 24),) and updates[-1].end_of_rib == (1, 1)
+        assert speaker.peer_state("Global_127_0_0_2") is State.ESTABLISHED
+
+    run_with_fake(Open.build(64512, 90, "127.0.0.2", GOOD_CAPS), body,
+                  prefixes=[OriginatedRoute(ipaddress.ip_network("10.1.0.0/24"))])
+
+
+def test_route_refresh_is_answered_with_table_and_end_of_rib():
+    async def body(speaker, fake):
+        await fake.wait_for(lambda m: isinstance(m, Open))
+        fake.writer.write(KEEPALIVE_BYTES)
+        is_eor = lambda m: isinstance(m, Update) and m.end_of_rib == (1, 1)
+        await fake.wait_for(is_eor)
+        fake.received.clear()
+        fake.writer.write(RouteRefreshMsg(1, 1).encode())
+        await fake.wait_for(is_eor)
+        updates = [m for m in fake.received if isinstance(m, Update)]
+        assert updates[0].nlri == ((0x0A010000, 24),)
+
+    run_with_fake(Open.build(64512, 90, "127.0.0.2", GOOD_CAPS), body,
+                  prefixes=[OriginatedRoute(ipaddress.ip_network("10.1.0.0/24"))])
+
+
+def test_update_before_keepalive_is_an_fsm_error():
+    async def body(speaker, fake):
+        await fake.wait_for(lambda m: isinstance(m, Open))
+        fake.writer.write(Update().encode(Negotiated()))
+        await fake.wait_for(lambda m: isinstance(m, Notification))
+        note = next(m for m in fake.received if isinstance(m, Notification))
+        assert (note.code, note.subcode) == (5, 2)
+        assert speaker.status().peers[0].last_error == "BGP Error: Unexpected message in OpenConfirm state"
+
+    run_with_fake(Open.build(64512, 90, "127.0.0.2", GOOD_CAPS), body)
+
+
+def test_bad_marker_resets_with_header_error():
+    async def body(speaker, fake):
+        await fake.wait_for(lambda m: isinstance(m, Open))
+        fake.writer.write(KEEPALIVE_BYTES)
+        await fake.wait_for(lambda m: isinstance(m, Update) and m.end_of_rib is not None)
+        # a header whose marker is not all ones: Message Header Error / Connection Not Synchronized
+        fake.writer.write(b"\x00" * 16 + b"\x00\x13\x04")
+        await fake.wait_for(lambda m: isinstance(m, Notification))
+        note = next(m for m in fake.received if isinstance(m, Notification))
+        assert (note.code, note.subcode) == (1, 1)
+        assert speaker.status().peers[0].last_error == "BGP Error: Connection not synchronized"
+
+    run_with_fake(Open.build(64512, 90, "127.0.0.2", GOOD_CAPS), body)
+
+
+def test_malformed_update_resets_with_update_error():
+    async def body(speaker, fake):
+        await fake.wait_for(lambda m: isinstance(m, Open))
+        fake.writer.write(KEEPALIVE_BYTES)
+        await fake.wait_for(lambda m: isinstance(m, Update) and m.end_of_rib is not None)
+        # withdrawn routes length 0x00ff runs past the end of the message: Malformed Attribute List
+        fake.writer.write(b"\xff" * 16 + b"\x00\x17\x02" + b"\x00\xff\x00\x00")
+        await fake.wait_for(lambda m: isinstance(m, Notification))
+        note = next(m for m in fake.received if isinstance(m, Notification))
+        assert (note.code, note.subcode) == (3, 1)
+        assert speaker.status().peers[0].last_error == "BGP Error: Malformed attribute list"
+
+    run_with_fake(Open.build(64512, 90, "127.0.0.2", GOOD_CAPS), body)
+
+
+def test_received_cease_is_recorded_not_answered():
+    async def body(speaker, fake):
+        await fake.wait_for(lambda m: isinstance(m, Open))
+        fake.writer.write(KEEPALIVE_BYTES)
+        await fake.wait_for(lambda m: isinstance(m, Update) and m.end_of_rib is not None)
+        fake.writer.write(Notification.cease(2, "maintenance").encode())
+        loop = asyncio.get_running_loop()
+        end = loop.time() + 3
+        while speaker.status().peers[0].last_error != "Received: Administrative shutdown":
+            assert loop.time() < end
+            await asyncio.sleep(0.02)
+        assert not any(isinstance(m, Notification) for m in fake.received)
+
+    run_with_fake(Open.build(64512, 90, "127.0.0.2", GOOD_CAPS), body)
+
+
+def test_bird_error_texts():
+    assert error_text(4, 0) == "Hold timer expired"
+    assert error_text(6, 3) == "Peer de-configured"
+    assert error_text(3, 99) == "Invalid UPDATE message"
+    assert error_text(42, 1) == "Error 42/1"
