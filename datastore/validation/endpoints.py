@@ -117,7 +117,7 @@ def workloadendpoint(c: Collector, doc: Doc) -> None:
         if not names.is_valid_name(profile):
             c.tag(f"Profiles[{i}]", profile, "name")
     iface = spec.get("interfaceName", "")
-    if iface and not is_interface_name(iface):
+    if not is_interface_name(iface):
         c.tag("InterfaceName", iface, "interface")
     mac = spec.get("mac", "")
     if mac and not is_mac(mac):

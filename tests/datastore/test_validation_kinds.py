@@ -172,9 +172,11 @@ BAD = [
         "error with field IPNetworks = 'bad' (invalid CIDR)",
         "error with field IPv4Gateway = 'fd00::1' (invalid IPv4 gateway address specified)",
     ]),
+    ("wep needs an interface name (tag without omitempty)", doc("WorkloadEndpoint", "w", {}, namespace="ns"), [
+        tag("InterfaceName", "", "interface")]),
     ("wep nat outside networks", doc("WorkloadEndpoint", "w", {
-        "ipNetworks": ["10.0.0.1/32"], "ipNATs": [{"internalIP": "10.0.0.2", "externalIP": "fd00::1"}]},
-        namespace="ns"), [
+        "ipNetworks": ["10.0.0.1/32"], "ipNATs": [{"internalIP": "10.0.0.2", "externalIP": "fd00::1"}],
+        "interfaceName": "cali0"}, namespace="ns"), [
         "error with field ExternalIP = 'fd00::1' (mismatched IP versions)",
         "error with field IPNATs = '[{10.0.0.2 fd00::1}]' (NAT is not in the endpoint networks)"]),
     # --- Rules ------------------------------------------------------------------------------------------
@@ -429,7 +431,7 @@ def test_workload_endpoint_name_errors(document, message):
 MINIMAL_SPECS = {
     "IPPool": {"cidr": "10.0.0.0/16"},
     "HostEndpoint": {"node": "n", "interfaceName": "eth0"},
-    "WorkloadEndpoint": {"node": "n", "orchestrator": "k8s", "pod": "p", "endpoint": "eth0"},
+    "WorkloadEndpoint": {"node": "n", "orchestrator": "k8s", "pod": "p", "endpoint": "eth0", "interfaceName": "cali0"},
     "BlockAffinity": {"state": "confirmed", "node": "n", "cidr": "10.0.0.0/26"},
     "Tier": {"order": 100},
 }
