@@ -1,0 +1,119 @@
+"""More calicoctl behaviours on both backends: version mismatch, directories, --skip-empty, get -f,
+endpoint tables, global flags."""
+from __future__ import annotations
+
+import os
+
+from datastore.resources import from_dict
+
+POOL = ("apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: {name}\n"
+        "spec:\n  cidr: {cidr}\n")
+
+
+def _set_cluster_version(client, version: str) -> None:
+    data = client.get("ClusterInformation", "default").to_dict()
+    data["spec"] = {**data["spec"], "calicoVersion": version, "clusterType": "typha,kdd,k8s"}
+    client.update(from_dict(data), system=True)
+
+
+def test_version_mismatch(client, calicoctl):
+    _set_cluster_version(client, "v3.28.0")
+    mismatch = ("Version mismatch.\nClient Version:   v3.29.7\nCluster Version:  3.28.0\n"
+                "Use --allow-version-mismatch to override.\n")
+    got = calicoctl("get", "ippools")
+    assert (got.code, got.out, got.err) == (1, "", "Failed to get resources: " + mismatch + "\n")
+    created = calicoctl("create", "-f", "-", stdin=POOL.format(name="p1", cidr="10.1.0.0/24"))
+    assert (created.code, created.err) == (1, mismatch + "\n")
+    allowed = calicoctl("create", "-f", "-", "--allow-version-mismatch", stdin=POOL.format(name="p1", cidr="10.1.0.0/24"))
+    assert allowed.out == "Successfully created 1 'IPPool' resource(s)\n"
+    globally = calicoctl("--allow-version-mismatch", "get", "ippools")
+    assert globally.code == 0 and "p1" in globally.out
+    version = calicoctl("version")
+    assert version.out.splitlines()[2:] == ["Cluster Version:   v3.28.0", "Cluster Type:      typha,kdd,k8s"]
+    _set_cluster_version(client, "v3.29.7-12-gabc")
+    assert calicoctl("get", "ippools").code == 0
+
+
+def test_directory_walk_and_recursion(calicoctl, tmp_path):
+    (tmp_path / "a.yaml").write_text(POOL.format(name="a", cidr="10.1.0.0/24"))
+    (tmp_path / "b.JSON").write_text('{"apiVersion": "projectcalico.org/v3", "kind": "IPPool", '
+                                     '"metadata": {"name": "b"}, "spec": {"cidr": "10.2.0.0/24"}}')
+    (tmp_path / "notes.txt").write_text("ignored")
+    (tmp_path / "nested").mkdir()
+    (tmp_path / "nested" / "c.yml").write_text(POOL.format(name="c", cidr="10.3.0.0/24"))
+    assert calicoctl("apply", "-f", str(tmp_path)).out == "Successfully applied 2 'IPPool' resource(s)\n"
+    assert calicoctl("apply", "-f", str(tmp_path), "-R").out == "Successfully applied 3 'IPPool' resource(s)\n"
+    listed = calicoctl("get", "-f", str(tmp_path), "-R")
+    assert listed.out.count("NAME   CIDR") == 3
+
+
+def test_skip_empty(calicoctl, tmp_path):
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("# nothing here\n")
+    failed = calicoctl("create", "-f", str(empty))
+    assert (failed.code, failed.err) == (1, f"No resources specified in file {empty}\n")
+    skipped = calicoctl("create", "-f", str(empty), "--skip-empty")
+    assert (skipped.code, skipped.out) == (0, "No resources specified\n")
+    assert calicoctl("get", "-f", str(empty), "--skip-empty").out == ""
+    assert calicoctl("get", "-f", str(empty), "--skip-empty", "-o", "json").out == "null\n"
+    empty_dir = tmp_path / "d"
+    empty_dir.mkdir()
+    assert calicoctl("delete", "-f", str(empty_dir)).err == f"No resources specified in directory {empty_dir}\n"
+
+
+def test_get_by_file_prints_one_table_per_resource(calicoctl):
+    docs = POOL.format(name="a", cidr="10.1.0.0/24") + "---\n" + POOL.format(name="bb", cidr="10.2.0.0/24")
+    calicoctl("create", "-f", "-", stdin=docs)
+    assert calicoctl("get", "-f", "-", stdin=docs).out == (
+        "NAME   CIDR          SELECTOR   \na      10.1.0.0/24   all()      \n\n"
+        "NAME   CIDR          SELECTOR   \nbb     10.2.0.0/24   all()      \n\n"
+    )
+    as_yaml = calicoctl("get", "-f", "-", "-o", "yaml", stdin=docs).out
+    assert as_yaml.startswith("- apiVersion: projectcalico.org/v3\n  kind: IPPool\n")
+
+
+def test_endpoint_tables(calicoctl):
+    docs = (
+        "apiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata:\n  name: endpoint1\n"
+        "spec:\n  node: host1\n  interfaceName: eth0\n  expectedIPs: [198.18.0.5, 198.18.0.6]\n"
+        "  profiles: [prof1, prof2]\n---\n"
+        "apiVersion: projectcalico.org/v3\nkind: WorkloadEndpoint\nmetadata:\n"
+        "  name: node1-k8s-abcd-eth0\n  namespace: namespace1\n"
+        "spec:\n  orchestrator: k8s\n  node: node1\n  pod: abcd\n  endpoint: eth0\n"
+        "  ipNetworks: [198.18.2.4/32]\n  interfaceName: cali1234\n"
+    )
+    created = calicoctl("create", "-f", "-", stdin=docs)
+    assert created.out == "Successfully created 2 resource(s)\n", created.err
+    assert calicoctl("get", "hostendpoint", "-o", "wide").out == (
+        "NAME        NODE    INTERFACE   IPS                     PROFILES      \n"
+        "endpoint1   host1   eth0        198.18.0.5,198.18.0.6   prof1,prof2   \n\n"
+    )
+    assert calicoctl("get", "wep", "-A").out == (
+        "NAMESPACE    WORKLOAD   NODE    NETWORKS        INTERFACE   \n"
+        "namespace1   abcd       node1   198.18.2.4/32   cali1234    \n\n"
+    )
+    assert calicoctl("get", "wep").out == "WORKLOAD   NODE   NETWORKS   INTERFACE   \n\n"
+
+
+def test_context_flag_sets_kubeconfig_context(calicoctl, monkeypatch):
+    monkeypatch.delenv("K8S_CURRENT_CONTEXT", raising=False)
+    assert calicoctl("--context", "kind-a", "get", "ippools").code == 0
+    assert os.environ["K8S_CURRENT_CONTEXT"] == "kind-a"
+    assert calicoctl("get", "ippools", "--context=kind-b").code == 0
+    assert os.environ["K8S_CURRENT_CONTEXT"] == "kind-b"
+
+
+def test_delete_read_only_and_mixed_kinds(calicoctl):
+    blocked = calicoctl("delete", "clusterinformation", "default")
+    assert blocked.err == ("Failed to delete 'ClusterInformation' resource: operation delete is not supported on "
+                           "ClusterInformation\n\n")
+    docs = POOL.format(name="a", cidr="10.1.0.0/24") + "---\n" + (
+        "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkSet\nmetadata:\n  name: s\nspec:\n  nets: []\n")
+    calicoctl("create", "-f", "-", stdin=docs)
+    assert calicoctl("delete", "-f", "-", stdin=docs).out == "Successfully deleted 2 resource(s)\n"
+    again = calicoctl("delete", "-f", "-", stdin=docs)
+    assert again.out == ""
+    assert again.err == (
+        "Failed to delete resource: resource does not exist: IPPool(a) with error: <nil>\n"
+        "Failed to delete resource: resource does not exist: GlobalNetworkSet(s) with error: <nil>\n\n"
+    )
