@@ -10,7 +10,10 @@ from __future__ import annotations
 import abc
 import ipaddress
 import json
+import os
 import re
+import signal
+import socket
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -631,3 +634,130 @@ class Frr(Daemon):
         """Number of prefixes in bgpd's table (from `show bgp summary json`)."""
         data = json.loads(self.vtysh(f"show bgp ipv{family} unicast summary json"))
         return int(data.get("totalPrefixCounter", 0) or 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Our speaker (python -m node.bgp)
+# ---------------------------------------------------------------------------------------------
+
+def speaker_config(spec: RouterSpec, control_socket: Path, *, peer_kind: str = "global") -> dict:
+    """The standalone speaker's configuration document (node/bgp/config.py format)."""
+    doc: dict = {
+        "router_id": spec.router_id,
+        "asn": spec.asn,
+        "listen_address": spec.listen_address or "::",
+        "listen_port": spec.listen_port,
+        "graceful_restart_time": spec.restart_time if spec.graceful_restart else 0,
+        "control_socket": str(control_socket),
+        "peers": [],
+        "prefixes": [],
+    }
+    if spec.cluster_id:
+        doc["cluster_id"] = spec.cluster_id
+    for n in spec.neighbors:
+        peer: dict = {"address": n.address, "asn": n.asn, "kind": peer_kind, "port": n.port,
+                      "passive": n.passive, "rr_client": n.rr_client, "hold_time": n.hold_time,
+                      "connect_retry_time": 1}
+        if n.password:
+            peer["password"] = n.password
+        doc["peers"].append(peer)
+    for prefix in spec.prefixes:
+        entry: dict = {"prefix": prefix}
+        if spec.med is not None:
+            entry["med"] = spec.med
+        if spec.communities:
+            entry["communities"] = [f"{a}:{b}" for a, b in spec.communities]
+        doc["prefixes"].append(entry)
+    return doc
+
+
+@dataclass
+class OurSpeaker(Daemon):
+    """Our speaker run standalone (`python -m node.bgp --config FILE`) in a namespace."""
+
+    python: str = ""
+    repo: str = ""
+
+    @property
+    def socket(self) -> Path:
+        return self.workdir / "bgp.ctl"
+
+    @property
+    def config_path(self) -> Path:
+        return self.workdir / "speaker.json"
+
+    def write_config(self, spec: RouterSpec) -> None:
+        """Write `spec` as the speaker's configuration file."""
+        self.spec = spec
+        self.config_path.write_text(json.dumps(speaker_config(spec, self.socket), indent=1))
+
+    def start(self, *, restarting: bool = False) -> OurSpeaker:
+        """Start the speaker and wait until its control socket answers."""
+        self.write_config(self.spec)
+        argv = [self.python, "-m", "node.bgp", "--config", str(self.config_path), "-l", "debug"]
+        if restarting:
+            argv.append("--restarting")
+        env = {"PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "PYTHONPATH": self.repo}
+        self.process = self.lab.start(self.ns, f"{self.label}-{len(self.lab.processes)}", argv, env=env)
+        wait_for(lambda: self.status() and True, timeout=15, what="speaker control socket")
+        return self
+
+    def reconfigure(self, spec: RouterSpec) -> None:
+        """Write a new configuration and SIGHUP the speaker (it reconciles with `apply`)."""
+        self.write_config(spec)
+        os.kill(self.process.pid, signal.SIGHUP)
+
+    def control(self, command: str) -> list[str]:
+        """Send one command to the control socket; the reply lines up to the final code."""
+        if self.process is not None and not self.process.alive():
+            raise LabError(f"{self.label} exited: {self.process.log()[-3000:]}")
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(5)
+            sock.connect(str(self.socket))
+            stream = sock.makefile("rwb")
+            stream.readline()
+            stream.write(command.encode() + b"\n")
+            stream.flush()
+            lines = []
+            for raw in stream:
+                line = raw.decode().rstrip("\n")
+                lines.append(line)
+                if line[:4].isdigit() and line[4:5] == " ":
+                    break
+            return lines
+
+    def status(self) -> dict:
+        """The speaker's `status json` document."""
+        return json.loads(self.control("status json")[0])
+
+    def peer_status(self, address: str) -> dict:
+        """The status entry of one peer."""
+        peers = {p["address"]: p for p in self.status()["peers"]}
+        return peers[str(ipaddress.ip_address(address))]
+
+    def session(self, address: str) -> SessionInfo:
+        p = self.peer_status(address)
+        return SessionInfo(p["state"], p.get("last_error", ""))
+
+    def routes(self, family: int = 4) -> dict[str, Route]:
+        lines = self.control("routes json")
+        data = json.loads(lines[0]) if lines and lines[0].startswith(("{", "[")) else None
+        if data is None:
+            raise LabError(f"speaker has no `routes json` control command: {lines}")
+        return parse_speaker_routes(data, family)
+
+
+def parse_speaker_routes(data: Mapping, family: int) -> dict[str, Route]:
+    """Parse our speaker's `routes json` reply (Loc-RIB best routes)."""
+    routes = {}
+    for entry in data.get("routes", []):
+        prefix = entry["prefix"]
+        if _family_of(prefix) != family:
+            continue
+        routes[prefix] = Route(
+            prefix=prefix, next_hop=str(entry.get("next_hop", "")),
+            as_path=tuple(entry.get("as_path", ())), origin=str(entry.get("origin", "")),
+            med=entry.get("med"), local_pref=entry.get("local_pref"),
+            communities=frozenset(tuple(int(x) for x in c.split(":")) for c in entry.get("communities", ())),
+            originator_id=entry.get("originator_id"), cluster_list=tuple(entry.get("cluster_list", ())))
+    return routes

@@ -175,6 +175,34 @@ class Lab:
             ns.run(["ip", "link", "set", dev, "up"])
         return Link(a, b, dev_a, dev_b, a4, b4, a6, b6)
 
+    def segment(self, hub: Namespace, members: Sequence[Namespace]) -> list[ipaddress.IPv4Interface]:
+        """Put `hub` and `members` on one Linux bridge (in `hub`) sharing a /24 and a /120.
+
+        Returns the IPv4 interfaces of hub and members in that order; the IPv6 address of
+        member i is the IPv6 subnet's address i + 1 (`segment_v6`).
+        """
+        index = self._subnet_index
+        self._subnet_index += 1
+        net4 = ipaddress.ip_network(f"{IPV4_SPACE.network_address + index * 1024}/24")
+        net6 = ipaddress.ip_network(f"{IPV6_SPACE.network_address + (index << 8)}/120")
+        bridge = f"b{self.tag}x{index}"
+        hub.run(["ip", "link", "add", bridge, "type", "bridge"])
+        hub.run(["ip", "link", "set", bridge, "up"])
+        result = []
+        for i, ns in enumerate([hub, *members]):
+            a4 = ipaddress.ip_interface(f"{net4.network_address + i + 1}/24")
+            a6 = ipaddress.ip_interface(f"{net6.network_address + i + 1}/120")
+            port, inner = f"v{self.tag}x{index}p{i}", f"v{self.tag}x{index}m{i}"
+            run(["ip", "link", "add", inner, "netns", ns.name, "type", "veth",
+                 "peer", "name", port, "netns", hub.name])
+            hub.run(["ip", "link", "set", port, "master", bridge])
+            hub.run(["ip", "link", "set", port, "up"])
+            ns.run(["ip", "addr", "add", str(a4), "dev", inner])
+            ns.run(["ip", "-6", "addr", "add", str(a6), "dev", inner, "nodad"])
+            ns.run(["ip", "link", "set", inner, "up"])
+            result.append(a4)
+        return result
+
     def add_address(self, ns: Namespace, dev: str, address: str) -> None:
         """Add one more address to a device (e.g. many client addresses on one link)."""
         family = "-6" if ":" in address else "-4"
