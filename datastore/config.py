@@ -318,5 +318,7 @@ def check_supported(config: DatastoreConfig) -> None:
             raise ConfigError("etcdDiscoverySrv is not supported by pycalico: set etcdEndpoints")
         if not [e for e in config.etcd_endpoints.split(",") if e.strip()]:
             raise ConfigError("no etcd endpoints specified")
-        if (config.etcd_key_file or config.etcd_key) and not (config.etcd_cert_file or config.etcd_cert):
-            raise ConfigError("etcd client key given without a client certificate")
+        inline = config.etcd_cert or config.etcd_key or config.etcd_ca_cert
+        files = config.etcd_cert_file or config.etcd_key_file or config.etcd_ca_cert_file
+        if inline and files:
+            raise ConfigError("Cannot mix inline certificate-key and certificate / key files")

@@ -23,7 +23,10 @@ class WatchCompacted(DatastoreError):
 
 
 def open_backend(config: "DatastoreConfig") -> "Backend":
-    """The backend for ``config``: LocalBackend for ``local``, EtcdBackend for ``etcdv3`` (ConfigError otherwise)."""
+    """The backend for ``config``: LocalBackend for ``local``, EtcdBackend for ``etcdv3`` (ConfigError otherwise).
+
+    As in libcalico-go, etcd user/password authentication is used only when both are configured.
+    """
     from datastore.config import ConfigError, check_supported
 
     check_supported(config)
@@ -38,8 +41,8 @@ def open_backend(config: "DatastoreConfig") -> "Backend":
             config.etcd_endpoints,
             tls=TLSConfig(config.etcd_ca_cert_file, config.etcd_cert_file, config.etcd_key_file,
                           config.etcd_ca_cert, config.etcd_cert, config.etcd_key),
-            user=config.etcd_username,
-            password=config.etcd_password,
+            user=config.etcd_username if config.etcd_password else "",
+            password=config.etcd_password if config.etcd_username else "",
         )
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc

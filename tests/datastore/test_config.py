@@ -146,6 +146,8 @@ def test_file_errors_have_calicoctl_wording(cfg, text, message):
     (DatastoreConfig(datastore_type="etcdv3", etcd_endpoints="http://a:1", etcd_discovery_srv="example.com"),
      'multiple discovery or bootstrap options specified, use either "etcdEndpoints" or "etcdDiscoverySrv"'),
     (DatastoreConfig(datastore_type="etcdv3", etcd_endpoints="ftp://a:1"), "invalid etcd endpoint 'ftp://a:1'"),
+    (DatastoreConfig(datastore_type="etcdv3", etcd_endpoints="https://a:1", etcd_cert="PEM", etcd_ca_cert_file="/ca"),
+     "Cannot mix inline certificate-key and certificate / key files"),
 ])
 def test_unusable_configs_are_config_errors(config, message):
     with pytest.raises(ConfigError) as err:
@@ -184,3 +186,9 @@ def test_environ_round_trips_through_load_config():
                              etcd_password="p", etcd_ca_cert_file="/ca", datastore_path="/x.db")
     again = _load(env=config.environ())
     assert again == config
+
+
+def test_username_without_password_means_no_auth():
+    backend = open_backend(DatastoreConfig(datastore_type="etcdv3", etcd_endpoints="http://127.0.0.1:1",
+                                           etcd_username="calico"))
+    assert (backend.client.user, backend.client.password) == ("", "")
