@@ -14,7 +14,8 @@ import signal
 import sys
 
 from .config import ConfigError, FileConfig, load_config
-from .control import ControlServer
+from .constants import AFI, SAFI
+from .control import ControlServer, routes_document
 from .speaker import Speaker
 
 log = logging.getLogger("node.bgp")
@@ -41,7 +42,8 @@ async def serve(path: str, config: FileConfig, restarting: bool) -> None:
     async with Speaker(config.speaker, restarting=restarting) as speaker:
         control = None
         if config.control_socket:
-            control = ControlServer(config.control_socket, speaker.status)
+            control = ControlServer(config.control_socket, speaker.status, lambda: routes_document(
+                [speaker.loc_rib((AFI.IPV4, SAFI.UNICAST)), speaker.loc_rib((AFI.IPV6, SAFI.UNICAST))]))
             await control.start()
         log.info("speaker running: router id %s, AS %d, %d peers", config.speaker.router_id,
                  config.speaker.asn, len(config.speaker.peers))

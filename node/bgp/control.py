@@ -12,6 +12,9 @@ The socket speaks BIRD's control protocol closely enough for BIRD clients (birdc
   followed by the last error (``Active        Socket: Connection refused``).
 * ``show status`` -> ``1000-pycalico BGP``, ``1011-Router ID is <id>``, ``0013 Daemon is up and running``.
 * ``status json`` -> one line holding the JSON document below, then ``0000 ``.
+* ``routes json`` -> one line ``{"routes": [{"prefix", "next_hop", "as_path", "origin", "med",
+  "local_pref", "communities", "originator_id", "cluster_list", "from"}, ...]}`` (the Loc-RIB's
+  best routes, both families), then ``0000 ``; only when the server was given a routes source.
 * Anything else -> ``9001 syntax error, unknown command``.
 
 JSON status document (what ``pycalicoctl node status`` reads)::
@@ -38,7 +41,7 @@ import json
 import os
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterable, Mapping
 
 BANNER = "0001 pycalico BGP ready.\n"
 MAX_COMMAND = 1024
@@ -144,9 +147,35 @@ def show_status(status: SpeakerStatus) -> str:
             "0013 Daemon is up and running\n")
 
 
-def answer(command: str, status: SpeakerStatus, now: float) -> str:
-    """The reply to one control command (pure)."""
+_ORIGINS = {0: "IGP", 1: "EGP", 2: "Incomplete"}
+
+
+def routes_document(tables: Iterable[Mapping]) -> dict:
+    """The ``routes json`` document from Loc-RIB tables ``{network: (source or None, attrs)}``."""
+    routes = []
+    for table in tables:
+        for network, (source, attrs) in table.items():
+            routes.append({
+                "prefix": str(network),
+                "next_hop": "" if attrs.next_hop is None else str(attrs.next_hop),
+                "as_path": [asn for _, asns in attrs.as_path.segments for asn in asns],
+                "origin": _ORIGINS.get(int(attrs.origin), str(attrs.origin)),
+                "med": attrs.med,
+                "local_pref": attrs.local_pref,
+                "communities": [f"{c >> 16}:{c & 0xFFFF}" for c in attrs.communities],
+                "originator_id": None if attrs.originator_id is None else str(attrs.originator_id),
+                "cluster_list": [str(c) for c in attrs.cluster_list],
+                "from": None if source is None else str(getattr(source, "address", source)),
+            })
+    return {"routes": routes}
+
+
+def answer(command: str, status: SpeakerStatus, now: float,
+           routes: Callable[[], dict] | None = None) -> str:
+    """The reply to one control command (pure apart from calling ``routes``)."""
     words = command.split()
+    if words == ["routes", "json"] and routes is not None:
+        return json.dumps(routes(), separators=(",", ":")) + "\n0000 \n"
     if words == ["show", "protocols"] or words == ["show", "protocols", "all"]:
         return show_protocols(status, now)
     if words == ["show", "status"]:
@@ -159,9 +188,11 @@ def answer(command: str, status: SpeakerStatus, now: float) -> str:
 class ControlServer:
     """Serves ``answer`` on a unix socket; ``snapshot`` is called once per command."""
 
-    def __init__(self, path: str, snapshot: Callable[[], SpeakerStatus]):
+    def __init__(self, path: str, snapshot: Callable[[], SpeakerStatus],
+                 routes: Callable[[], dict] | None = None):
         self.path = path
         self._snapshot = snapshot
+        self._routes = routes
         self._server: asyncio.AbstractServer | None = None
 
     async def start(self) -> None:
@@ -201,7 +232,7 @@ class ControlServer:
                     break
                 if not command:
                     continue
-                writer.write(answer(command, self._snapshot(), time.time()).encode())
+                writer.write(answer(command, self._snapshot(), time.time(), self._routes).encode())
                 await writer.drain()
         except ConnectionError:
             pass
