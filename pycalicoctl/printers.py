@@ -108,7 +108,7 @@ def join_and_truncate(items: Any, separator: str, max_len: int = 0) -> str:
 
 # ---------------------------------------------------------------------------------------------- JSON
 
-def go_order(obj: Any, top: bool = True) -> Any:
+def go_order(obj: Any) -> Any:
     """Reorder a resource / list dict into Go struct order for JSON output (kind before apiVersion,
     ObjectMeta field order, ``creationTimestamp`` always present)."""
     if isinstance(obj, list):
@@ -132,10 +132,8 @@ def go_order(obj: Any, top: bool = True) -> Any:
 def _order_metadata(meta: Mapping[str, Any], is_list: bool) -> dict[str, Any]:
     if is_list:
         return dict(meta)
-    ordered = {k: meta[k] for k in _METADATA_ORDER if k in meta}
-    if "creationTimestamp" not in ordered or ordered["creationTimestamp"] == "":
-        ordered["creationTimestamp"] = None
-        ordered = {k: ordered[k] for k in _METADATA_ORDER if k in ordered}
+    stamped = {**meta, "creationTimestamp": meta.get("creationTimestamp") or None}
+    ordered = {k: stamped[k] for k in _METADATA_ORDER if k in stamped}
     for key in meta:
         if key not in ordered:
             ordered[key] = meta[key]
@@ -230,20 +228,9 @@ def _dumper() -> Any:
 
 def to_yaml(objects: Sequence[Mapping[str, Any]]) -> str:
     """``-o yaml``: keys sorted, one object alone, several as a sequence, none as ``null``."""
+    if not objects:
+        return "null\n"
     import yaml
 
-    payload: Any
-    if not objects:
-        payload = None
-    elif len(objects) == 1:
-        payload = _yaml_shape(objects[0])
-    else:
-        payload = [_yaml_shape(o) for o in objects]
-    text = yaml.dump(payload, Dumper=_dumper(), default_flow_style=False, sort_keys=True, allow_unicode=True)
-    if payload is None:
-        return "null\n"
-    return text
-
-
-def _yaml_shape(obj: Mapping[str, Any]) -> dict[str, Any]:
-    return go_order(obj)
+    payload = go_order(objects[0]) if len(objects) == 1 else [go_order(o) for o in objects]
+    return yaml.dump(payload, Dumper=_dumper(), default_flow_style=False, sort_keys=True, allow_unicode=True)
