@@ -1,0 +1,123 @@
+"""RIB invariants under random announce / withdraw / peer-down sequences, checked against a brute-force model."""
+import functools
+import ipaddress
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from node.bgp import message as m
+from node.bgp.attributes import AsPath, PathAttributes
+from node.bgp.constants import IPV4_UNICAST, IPV6_UNICAST
+from node.bgp.negotiate import Negotiated
+from node.bgp.policy import LocalSpeaker, PeerInfo, export_attributes, import_problem
+from node.bgp.rib import Candidate, Rib, compare
+
+V4 = ipaddress.IPv4Address
+ME = LocalSpeaker(65000, V4("198.18.0.1"))
+PEERS = [
+    PeerInfo(V4(f"198.18.0.{n}"), V4(f"198.18.0.{n}"), asn, V4(f"10.0.0.{n}"), rr_client=rr,
+             local_v4=V4("198.18.0.1"))
+    for n, asn, rr in ((2, 65000, False), (3, 65000, True), (4, 65001, False), (5, 65002, False), (6, 65000, False))
+]
+PREFIXES = [((10 << 24) + (i << 8), 24) for i in range(6)]
+
+path_attrs = st.builds(
+    lambda path, lp, med, origin: PathAttributes(as_path=AsPath.sequence(*path), next_hop=V4("198.18.0.9"),
+                                                 local_pref=lp, med=med, origin=origin),
+    st.lists(st.sampled_from([65000, 65001, 65002, 65003]), max_size=3),
+    st.none() | st.sampled_from([50, 100, 200]),
+    st.none() | st.sampled_from([0, 10]),
+    st.integers(0, 2),
+)
+op = st.one_of(
+    st.tuples(st.just("announce"), st.integers(0, 4), st.lists(st.sampled_from(PREFIXES), min_size=1), path_attrs),
+    st.tuples(st.just("withdraw"), st.integers(0, 4), st.lists(st.sampled_from(PREFIXES), min_size=1)),
+    st.tuples(st.just("down"), st.integers(0, 4), st.booleans()),
+    st.tuples(st.just("sweep"), st.integers(0, 4)),
+)
+
+
+def neg(p: PeerInfo) -> Negotiated:
+    return Negotiated(local_asn=65000, peer_asn=p.asn, families=frozenset({IPV4_UNICAST, IPV6_UNICAST}))
+
+
+def model_best(adj_in: dict, prefix):
+    cands = [Candidate(a, p, p.asn != 65000) for p, table in adj_in.items() if (a := table.get(prefix))]
+    if not cands:
+        return None
+    return functools.reduce(lambda x, y: y if compare(y, x)[0] < 0 else x, cands)
+
+
+def apply_messages(told: dict, messages: list[bytes], p: PeerInfo) -> None:
+    """What peer ``p`` believes after receiving ``messages`` (decoded from its side)."""
+    receiver = Negotiated(local_asn=p.asn, peer_asn=65000, families=neg(p).families)
+    for raw in messages:
+        u = m.decode(raw, receiver)
+        assert not u.problems
+        for _, prefixes in u.withdrawals():
+            for x in prefixes:
+                told.pop(x, None)
+        for _, prefixes, a in u.announced():
+            told.update({x: a for x in prefixes})
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(op, max_size=25))
+def test_loc_rib_and_adj_rib_out_match_a_brute_force_model(ops):
+    rib = Rib(ME)
+    adj_in: dict = {p: {} for p in PEERS}
+    told: dict = {}
+
+    def bring_up(p: PeerInfo) -> None:
+        told[p.key] = {}
+        apply_messages(told[p.key], rib.peer_up(p, neg(p)), p)
+
+    for p in PEERS:
+        bring_up(p)
+    for item in ops:
+        kind, idx = item[0], item[1]
+        p = PEERS[idx]
+        if kind in ("announce", "withdraw") and p.key not in told:
+            bring_up(p)
+        if kind == "announce":
+            rib.announce(p.key, IPV4_UNICAST, item[2], item[3])
+            for prefix in item[2]:
+                if import_problem(item[3], p, ME) is None:
+                    adj_in[p][prefix] = item[3]
+                else:
+                    adj_in[p].pop(prefix, None)
+        elif kind == "withdraw":
+            rib._withdraw(p.key, IPV4_UNICAST, item[2])
+            for prefix in item[2]:
+                adj_in[p].pop(prefix, None)
+        elif kind == "down" and p.key in told:
+            rib.peer_down(p.key, graceful=item[2])
+            del told[p.key]
+            if not item[2]:
+                adj_in[p] = {}
+        elif kind == "sweep" and p.key not in told:
+            rib.sweep_stale(p.key)
+            adj_in[p] = {}
+        for out in rib.take_updates():
+            for q in PEERS:
+                if q.key in out.peers:
+                    apply_messages(told[q.key], out.messages, q)
+    for prefix in PREFIXES:
+        want = model_best(adj_in, prefix)
+        got = rib.best(IPV4_UNICAST, prefix)
+        if want is None:
+            assert got is None
+        else:
+            assert got is not None and got[1] == want.attrs and got[0] == want.source
+    for p in PEERS:
+        if p.key not in told:
+            continue
+        expected = {}
+        for prefix in PREFIXES:
+            best = model_best(adj_in, prefix)
+            if best is not None:
+                out = export_attributes(best.attrs, 1, best.source, p, ME)
+                if out is not None:
+                    expected[prefix] = out
+        assert told[p.key] == expected
+        assert rib.advertised_count(p.key) == len(expected)
