@@ -41,6 +41,17 @@ def felix(**spec):
     return res("FelixConfiguration", spec, name="default")
 
 
+def bgpconfig(**spec):
+    return res("BGPConfiguration", spec, name="default")
+
+
+def kcc(**spec):
+    return res("KubeControllersConfiguration", spec, name="default")
+
+
+ADV = [{"cidr": "192.168.10.0/28", "communities": ["100:100"]}]
+
+
 def node(**spec):
     return res("Node", spec, name="node1")
 
@@ -255,6 +266,51 @@ CASES = [
     ("wireguard port 99999", felix(wireguardListeningPort=99999), False),
     ("wireguard rule priority 12345", felix(wireguardRoutingRulePriority=12345), True),
     ("aws check enable (lower case)", felix(awsSrcDstCheck="enable"), False),
+    ("wireguard interface wg0", felix(wireguardInterfaceName="wg0"), True),
+    ("wireguard interface wg&0", felix(wireguardInterfaceName="wg&0"), False),
+    ("service loop prevention Wibbly", felix(serviceLoopPrevention="Wibbly"), False),
+    # KubeControllersConfiguration
+    ("kcc health checks invalid", kcc(healthChecks="invalid"), False),
+    ("kcc health checks Enabled", kcc(healthChecks="Enabled"), True),
+    ("kcc log severity Error", kcc(logSeverityScreen="Error"), True),
+    ("kcc empty controllers", kcc(controllers={"node": {}, "policy": {}, "workloadEndpoint": {},
+                                               "serviceAccount": {}, "namespace": {}}), True),
+    ("kcc sync labels yes", kcc(controllers={"node": {"syncLabels": "yes"}}), False),
+    ("kcc auto create Totally", kcc(controllers={"node": {"hostEndpoint": {"autoCreate": "Totally"}}}), False),
+    ("kcc empty host endpoint", kcc(controllers={"node": {"hostEndpoint": {}}}), True),
+    # BGP communities
+    ("community without prefix advertisement", bgpconfig(communities=[{"name": "community-test", "value": "101:5695"}]),
+     False),
+    ("community without name", bgpconfig(communities=[{"value": "536:785"}], prefixAdvertisements=ADV), False),
+    ("community without value", bgpconfig(communities=[{"name": "community-test"}], prefixAdvertisements=ADV), False),
+    ("standard community", bgpconfig(communities=[{"name": "community-test", "value": "100:520"}],
+                                     prefixAdvertisements=ADV), True),
+    ("large community", bgpconfig(communities=[{"name": "community-test", "value": "100:520:56"}],
+                                  prefixAdvertisements=ADV), True),
+    ("community 100", bgpconfig(communities=[{"name": "community-test", "value": "100"}], prefixAdvertisements=ADV),
+     False),
+    ("community ab-n", bgpconfig(communities=[{"name": "community-test", "value": "ab-n"}], prefixAdvertisements=ADV),
+     False),
+    ("standard community over 16 bits", bgpconfig(communities=[{"name": "c", "value": "65536:999999"}],
+                                                  prefixAdvertisements=ADV), False),
+    ("advertisement without CIDR", bgpconfig(prefixAdvertisements=[{"communities": ["100:5964"]}]), False),
+    ("advertisement without communities", bgpconfig(prefixAdvertisements=[{"cidr": "192.168.10.0/28"}]), False),
+    ("v6 advertisement", bgpconfig(prefixAdvertisements=[{"cidr": "2001:4860::/128",
+                                                          "communities": ["100:5964:50"]}]), True),
+    ("advertised standard community over 16 bits", bgpconfig(prefixAdvertisements=[{
+        "cidr": "2001:4860::/128", "communities": ["100:1147483647"]}]), False),
+    ("advertised large community over 32 bits", bgpconfig(prefixAdvertisements=[{
+        "cidr": "2001:4860::/128", "communities": ["100:100:5147483647"]}]), False),
+    ("undefined community name", bgpconfig(prefixAdvertisements=[{
+        "cidr": "2001:4860::/128", "communities": ["non-existent-community"]}]), False),
+    ("defined community name", bgpconfig(communities=[{"name": "community-test", "value": "101:5695"}],
+                                         prefixAdvertisements=[{"cidr": "2001:4860::/128",
+                                                                "communities": ["community-test", "8988:202"]}]), True),
+    # Block affinities
+    ("block affinity not deleted", res("BlockAffinity", {"deleted": "false", "state": "confirmed",
+                                                         "cidr": "10.0.0.0/24", "node": "node-1"}), True),
+    ("block affinity deleted", res("BlockAffinity", {"deleted": "true", "state": "confirmed",
+                                                     "cidr": "10.0.0.0/24", "node": "node-1"}), False),
     # Policies
     ("gnp name with ~", res("GlobalNetworkPolicy", name="t~!s.h.i.ng"), False),
     ("gnp mixed case", res("GlobalNetworkPolicy", name="tHiNg"), False),
