@@ -102,6 +102,7 @@ class RootGroup(click.Group):
         options, command, rest = parse_global_options(argv)
         state = ctx.ensure_object(_context_class())
         state.log_level = options.get("log_level", "panic")
+        ctx.meta["pycalicoctl.debug"] = state.log_level == "debug"
         if options.get("allow_version_mismatch"):
             state.allow_version_mismatch = True
         if "context" in options:
@@ -117,12 +118,14 @@ class RootGroup(click.Group):
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         argv = list(sys.argv[1:] if args is None else args)
+        ctx = None
         try:
-            with self.make_context(prog_name or "calicoctl", argv, **extra) as ctx:
+            ctx = self.make_context(prog_name or "calicoctl", argv, **extra)
+            with ctx:
                 self.invoke(ctx)
             code = 0
         except BaseException as exc:  # noqa: BLE001 - the single place errors become output
-            code = report(exc)
+            code = report(exc, debug=bool(ctx is not None and ctx.meta.get("pycalicoctl.debug")))
         if standalone_mode:
             sys.exit(code)
         return code
@@ -244,8 +247,10 @@ def _configure_logging(level: str) -> None:
     )
 
 
-def report(exc: BaseException) -> int:
-    """Print ``exc`` the way calicoctl would and return the exit code (the only error printer)."""
+def report(exc: BaseException, debug: bool = False) -> int:
+    """Print ``exc`` the way calicoctl would and return the exit code (the only error printer).
+
+    Unexpected exceptions print one line (with the traceback after it under ``-l debug``)."""
     if isinstance(exc, SystemExit):
         return exc.code if isinstance(exc.code, int) else 1
     if isinstance(exc, click.exceptions.Exit):
@@ -261,10 +266,11 @@ def report(exc: BaseException) -> int:
     if isinstance(exc, (KeyboardInterrupt, click.Abort)):
         return 1
     if isinstance(exc, BrokenPipeError):
+        _silence_stdout()
         return 1
     if isinstance(exc, Exception):
         _write(sys.stderr, _one_line(exc) + "\n")
-        if logging_enabled():
+        if debug:
             import traceback
 
             traceback.print_exception(exc, file=sys.stderr)
@@ -273,13 +279,22 @@ def report(exc: BaseException) -> int:
 
 
 def _one_line(exc: Exception) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text
+    """Typed datastore errors carry their user-facing text; anything else also names its type."""
+    from datastore.errors import DatastoreError
+
+    text = " ".join(str(exc).split())
+    if isinstance(exc, DatastoreError) and text:
+        return text
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def logging_enabled() -> bool:
-    """True when ``-l debug`` (or any level below panic/fatal) configured logging."""
-    return "logging" in sys.modules and sys.modules["logging"].getLogger().level <= 10
+def _silence_stdout() -> None:
+    """The reader went away (``| head``): send the rest of stdout to /dev/null so exit stays quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _write(stream, text: str) -> None:
@@ -287,7 +302,7 @@ def _write(stream, text: str) -> None:
         stream.write(text)
         stream.flush()
     except BrokenPipeError:
-        pass
+        _silence_stdout()
 
 
 @click.group(cls=RootGroup, add_help_option=False, invoke_without_command=True)

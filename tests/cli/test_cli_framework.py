@@ -141,3 +141,24 @@ def test_get_ps_path_does_not_import_yaml(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
     assert done.stdout == "NAME   CIDR   SELECTOR   \n\n"
     assert done.stderr.strip() == "False False"
+
+
+class _ExplodingClient:
+    """A client whose every call fails with an unexpected (non-datastore) exception."""
+
+    def __getattr__(self, name):
+        def fail(*args, **kwargs):
+            raise RuntimeError("disk on fire\nsecond line")
+
+        return fail
+
+
+def test_unexpected_error_is_one_line_without_traceback():
+    result = invoke(_ExplodingClient(), ["get", "ippools"])
+    assert (result.code, result.out, result.err) == (1, "", "RuntimeError: disk on fire second line\n")
+
+
+def test_debug_log_level_adds_the_traceback():
+    result = invoke(_ExplodingClient(), ["-l", "debug", "get", "ippools"])
+    assert result.code == 1
+    assert result.err.startswith("RuntimeError: disk on fire second line\nTraceback (most recent call last):\n")
