@@ -201,7 +201,7 @@ class Client:
         items, revision = self.backend.list(keys.resource_prefix(kind, namespace))
         resources = [self.decode(kv) for kv in items]
         if kind == "Profile":
-            resources.insert(0, default_allow_profile())
+            resources.append(default_allow_profile())
         return ResourceList(resources, str(revision))
 
     def create(self, resource: Any, *, system: bool = False) -> Any:

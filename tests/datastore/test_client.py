@@ -205,7 +205,9 @@ def test_default_allow_profile_is_synthesized(datastore_client):
         "metadata": {"name": DEFAULT_ALLOW_PROFILE, "resourceVersion": "1", "creationTimestamp": None},
         "spec": {"ingress": [{"action": "Allow", "source": {}, "destination": {}}],
                  "egress": [{"action": "Allow", "source": {}, "destination": {}}]}}
-    assert [p.metadata.name for p in datastore_client.list("Profile")] == [DEFAULT_ALLOW_PROFILE]
+    datastore_client.create(profile("zzz"))
+    datastore_client.create(profile("aaa"))
+    assert [p.metadata.name for p in datastore_client.list("Profile")] == ["aaa", "zzz", DEFAULT_ALLOW_PROFILE]
 
 
 def test_apply_many_lists_each_prefix_once_and_reports_per_resource(datastore_client):
