@@ -199,8 +199,8 @@ def test_ensure_initialized_fills_a_missing_guid(datastore_client):
 
 
 def test_default_allow_profile_is_synthesized(datastore_client):
-    profile = datastore_client.get("Profile", DEFAULT_ALLOW_PROFILE)
-    assert profile.to_dict() == {
+    synthesized = datastore_client.get("Profile", DEFAULT_ALLOW_PROFILE)
+    assert synthesized.to_dict() == {
         "kind": "Profile", "apiVersion": API,
         "metadata": {"name": DEFAULT_ALLOW_PROFILE, "resourceVersion": "1", "creationTimestamp": None},
         "spec": {"ingress": [{"action": "Allow", "source": {}, "destination": {}}],
