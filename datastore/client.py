@@ -264,7 +264,7 @@ class Client:
     def _update(self, resource: Any, key: str, current_kv: KeyValue) -> tuple[Any, KeyValue]:
         self._check_special_names(resource, "Update")
         wanted = resource.metadata.resource_version
-        if wanted and wanted != str(current_kv.mod_revision):
+        if wanted and _parse_revision(wanted) != current_kv.mod_revision:
             raise Conflict(_ident(resource), current_kv.mod_revision)
         current = self.decode(current_kv)
         merged = dataclasses.replace(resource, metadata=dataclasses.replace(
@@ -296,10 +296,7 @@ class Client:
         self._check_read_only(kind, "delete")
         key = self._key(kind, name, namespace)
         ident = ResourceId(kind, name, namespace if KINDS[kind].namespaced else "")
-        try:
-            revision = int(resource_version) if resource_version else None
-        except ValueError:
-            raise Conflict(ident) from None
+        revision = _parse_revision(resource_version) if resource_version else None
         if kind == "Profile" and name == DEFAULT_ALLOW_PROFILE:
             raise _default_profile_error("Delete")
         if kind == "Tier":
@@ -526,6 +523,14 @@ class ResourceWatch:
 
     def cancel(self) -> None:
         self._watch.cancel()
+
+
+def _parse_revision(text: str) -> int:
+    """A resourceVersion as an etcd revision (libcalico-go's parseRevision error for anything else)."""
+    try:
+        return int(text)
+    except ValueError:
+        raise ValidationError([FieldError("ResourceVersion", text)]) from None
 
 
 def _default_profile_error(operation: str) -> OperationNotSupported:

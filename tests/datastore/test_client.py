@@ -359,3 +359,12 @@ def test_apply_many_checks_tiers_from_one_listing(datastore_client):
         policy("GlobalNetworkPolicy", "other.b", tier="other"), policy("NetworkPolicy", "c", namespace="ns1")])
     assert [str(o.error) if o.error else None for o in outcomes] == [
         None, None, "resource does not exist: Tier(other) with error: <nil>", None]
+
+
+def test_non_numeric_resource_version_is_a_validation_error(datastore_client):
+    datastore_client.create(pool("p1", "10.1.0.0/16"))
+    for call in (lambda: datastore_client.update(pool("p1", "10.1.0.0/16").with_metadata(resource_version="abc")),
+                 lambda: datastore_client.delete("NetworkSet", "n1", "ns1", resource_version="abc")):
+        with pytest.raises(ValidationError) as err:
+            call()
+        assert str(err.value) == "error with field ResourceVersion = 'abc'"
