@@ -327,10 +327,11 @@ def _patch(client: Any, target: Target, namespace: str, options: Options) -> Any
     current = client.get(target.kind.kind, target.name, namespace)
     try:
         patch = json.loads(options.patch)
-    except ValueError as exc:
-        raise EngineError(f"performing strategic merge patch: {_json_error_text(exc)}") from None
+    except json.JSONDecodeError as exc:
+        raise EngineError(f"performing strategic merge patch: {go_json_syntax_error(exc)}") from None
     if not isinstance(patch, dict):
-        raise EngineError("performing strategic merge patch: json: cannot unmarshal into a patch map")
+        raise EngineError("performing strategic merge patch: json: cannot unmarshal "
+                          f"{_json_kind(patch)} into Go value of type map[string]interface {{}}")
     merged = strategic_merge(current.to_dict(), patch)
     try:
         patched = from_dict(merged)
@@ -342,8 +343,33 @@ def _patch(client: Any, target: Target, namespace: str, options: Options) -> Any
         raise EngineError(f"updating existing resource: {exc}") from None
 
 
-def _json_error_text(exc: ValueError) -> str:
-    return f"invalid character in JSON: {exc}"
+_GO_JSON_CONTEXT = {
+    "Expecting value": "looking for beginning of value",
+    "Expecting property name enclosed in double quotes": "looking for beginning of object key string",
+    "Expecting ':' delimiter": "after object key",
+    "Expecting ',' delimiter": "after object key:value pair",
+    "Extra data": "after top-level value",
+}
+
+
+def go_json_syntax_error(exc: Any) -> str:
+    """Go ``encoding/json``'s wording for a JSON syntax error found by Python's decoder."""
+    if exc.pos >= len(exc.doc.rstrip()):
+        return "unexpected end of JSON input"
+    context = _GO_JSON_CONTEXT.get(exc.msg, "looking for beginning of value")
+    return f"invalid character {exc.doc[exc.pos]!r} {context}"
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "bool"
+    if value is None:
+        return "null"
+    return "number"
 
 
 def strategic_merge(original: Any, patch: Any) -> Any:

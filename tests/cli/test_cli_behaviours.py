@@ -117,3 +117,34 @@ def test_delete_read_only_and_mixed_kinds(calicoctl):
         "Failed to delete resource: resource does not exist: IPPool(a) with error: <nil>\n"
         "Failed to delete resource: resource does not exist: GlobalNetworkSet(s) with error: <nil>\n\n"
     )
+
+
+def test_patch_errors_in_go_wording(calicoctl):
+    calicoctl("create", "-f", "-", stdin=POOL.format(name="a", cidr="10.1.0.0/24"))
+    cases = {
+        "{bad": "invalid character 'b' looking for beginning of object key string",
+        '{"a": 1': "unexpected end of JSON input",
+        '{"a": 1} x': "invalid character 'x' after top-level value",
+        "[1]": "json: cannot unmarshal array into Go value of type map[string]interface {}",
+    }
+    for patch, reason in cases.items():
+        result = calicoctl("patch", "ippool", "a", "-p", patch)
+        assert (result.code, result.err) == (1, f"Hit error: performing strategic merge patch: {reason}\n")
+    frozen = calicoctl("patch", "ippool", "a", "--patch", '{"spec": {"blockSize": 24}}')
+    assert frozen.err == ("Hit error: updating existing resource: error with field IPPool.Spec.BlockSize = '24' "
+                          "(IPPool BlockSize cannot be modified)\n")
+    unknown = calicoctl("patch", "ippool", "a", "-p", '{"spec": {"colour": "red"}}')
+    assert unknown.err == ("Hit error: creating resource from patched data: error parsing document: field in "
+                           "document is not recognized or is in the wrong location: colour\n")
+    labels = calicoctl("patch", "ippool", "a", "-p", '{"metadata": {"labels": {"x": "1"}}}')
+    assert labels.code == 0
+    assert calicoctl("patch", "ippool", "a", "-p", '{"metadata": {"labels": {"y": "2"}}}').code == 0
+    assert "    x: \"1\"\n    \"y\": \"2\"\n" in calicoctl("get", "ippool", "a", "-o", "yaml").out
+
+
+def test_output_flag_spellings(calicoctl):
+    calicoctl("create", "-f", "-", stdin=POOL.format(name="a", cidr="10.1.0.0/24"))
+    expected = calicoctl("get", "ippools", "-o", "json").out
+    for flags in (["-ojson"], ["--output", "json"], ["--output=json"], ["--out=json"], ["--outp", "json"]):
+        assert calicoctl("get", "ippools", *flags).out == expected, flags
+    assert calicoctl("get", "networksets", "-a").out == "NAMESPACE   NAME   \n\n"
