@@ -202,13 +202,16 @@ def _go_struct_pointer(fields: list[str]) -> str:
     return "&{" + " ".join(fields) + "}"
 
 
+def _paths_shown(http: Doc) -> str:
+    """Go's ``%v`` of ``[]HTTPPath``: ``[{/exact } { /prefix}]``."""
+    return "[" + " ".join("{" + p.get("exact", "") + " " + p.get("prefix", "") + "}"
+                          for p in http.get("paths") or []) + "]"
+
+
 def http_shown(http: Doc) -> str:
     """Go's ``%v`` of a ``*HTTPMatch``: ``&{[GET PUT] [{/exact } { /prefix}]}``."""
     methods = "[" + " ".join(http.get("methods") or []) + "]"
-    paths = "[" + " ".join(
-        "{" + p.get("exact", "") + " " + p.get("prefix", "") + "}" for p in http.get("paths") or []
-    ) + "]"
-    return f"&{{{methods} {paths}}}"
+    return f"&{{{methods} {_paths_shown(http)}}}"
 
 
 def _check_http(c: Collector, http: Doc | None) -> None:
@@ -229,9 +232,7 @@ def _check_http(c: Collector, http: Doc | None) -> None:
             if not value.startswith("/") or any(ch in value for ch in "? #"):
                 reason = f"Invalid path {value}. (must start with `/` and not contain `?` or `#`"
         if reason:
-            shown = "[" + " ".join("{" + p.get("exact", "") + " " + p.get("prefix", "") + "}"
-                                   for p in http.get("paths") or []) + "]"
-            c.add("Paths", shown, reason)
+            c.add("Paths", _paths_shown(http), reason)
             break
 
 
