@@ -262,7 +262,6 @@ class Client:
         return self._update(resource, key, current_kv)[0]
 
     def _update(self, resource: Any, key: str, current_kv: KeyValue) -> tuple[Any, KeyValue]:
-        self._check_special_names(resource, "Update")
         wanted = resource.metadata.resource_version
         if wanted and _parse_revision(wanted) != current_kv.mod_revision:
             raise Conflict(_ident(resource), current_kv.mod_revision)
