@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+import random
 import time
 from typing import Coroutine, Protocol
 
@@ -284,6 +285,9 @@ class Session:
         old = self._timers.pop(timer, None)
         if old is not None:
             old.cancel()
+        if timer is not F.Timer.HOLD:
+            # RFC 4271 section 10: jitter (x 0.75..1.0) keeps two peers from retrying in lock-step.
+            seconds *= random.uniform(0.75, 1.0)
         self._timers[timer] = loop.call_later(seconds, self._timer_fired, timer)
 
     def _timer_fired(self, timer: F.Timer) -> None:

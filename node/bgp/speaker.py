@@ -300,6 +300,12 @@ class Speaker:
     def established(self, session: Session) -> None:
         """Register the peer with the RIB and send the initial table and End-of-RIB."""
         peer = self._peers[session.peer.key]
+        if session is peer.candidate:
+            peer.main, peer.candidate = session, peer.main
+        if peer.candidate is not None:
+            # RFC 4271 section 6.8: the other connection of a collision loses to an Established one.
+            loser, peer.candidate = peer.candidate, None
+            loser.stop(CeaseSubcode.CONNECTION_COLLISION_RESOLUTION)
         if peer.restart_timer is not None:
             peer.restart_timer.cancel()
             peer.restart_timer = None
@@ -322,8 +328,9 @@ class Speaker:
         peer = self._peers.get(session.peer.key)
         if peer is None:
             return
-        if session is peer.candidate:
-            peer.candidate = None
+        if session is not peer.main:
+            if session is peer.candidate:
+                peer.candidate = None
             session.retire()
             return
         if peer.candidate is not None and not session.was_established:
