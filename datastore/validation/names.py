@@ -154,3 +154,24 @@ def is_valid_name(value: str) -> bool:
 def labels_are_valid(labels: dict[str, str]) -> bool:
     """Calico tag ``labels``: every key a qualified name and every value a label value."""
     return all(not qualified_name_errors(k) and not label_value_errors(v) for k, v in labels.items())
+
+
+PRE_FORMATTED_POLICY_PREFIXES = ("knp.default.", "kanp.adminnetworkpolicy.", "ossg.")
+
+
+def tiered_policy_name_error(policy: str, tier: str) -> str | None:
+    """libcalico-go ``names.ValidateTieredPolicyName``: the error text, or None when the name fits the tier.
+
+    Policies in the default tier may omit the ``default.`` prefix; in any other tier the name must be
+    ``<tier>.<name>``. Kubernetes- and OpenStack-derived names are accepted as formatted.
+    """
+    if not policy:
+        return "Policy name is empty"
+    if policy.startswith(PRE_FORMATTED_POLICY_PREFIXES):
+        return None
+    tier = tier or "default"
+    if "." not in policy and tier == "default":
+        return None
+    if "." in policy and policy.startswith(tier + "."):
+        return None
+    return f"Incorrectly formatted policy name {policy}"

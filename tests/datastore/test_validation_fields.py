@@ -266,3 +266,19 @@ def test_go_formatting():
     assert [go_float(v) for v in (1e6, 1000.0, 0.5, 123456.0, 1234567.0, 1e-5, 0.0001, -3.0)] == [
         "1e+06", "1000", "0.5", "123456", "1.234567e+06", "1e-05", "0.0001", "-3",
     ]
+
+
+@pytest.mark.parametrize("policy,tier,error", [
+    ("allow-dns", "", None),
+    ("allow-dns", "default", None),
+    ("default.allow-dns", "default", None),
+    ("tier1.allow-dns", "tier1", None),
+    ("allow-dns", "tier1", "Incorrectly formatted policy name allow-dns"),
+    ("tier2.allow-dns", "tier1", "Incorrectly formatted policy name tier2.allow-dns"),
+    ("tier1.allow-dns", "", "Incorrectly formatted policy name tier1.allow-dns"),
+    ("knp.default.np", "tier1", None),
+    ("ossg.default.sg1", "", None),
+    ("", "", "Policy name is empty"),
+])
+def test_tiered_policy_names(policy, tier, error):
+    assert names.tiered_policy_name_error(policy, tier) == error
