@@ -148,3 +148,32 @@ def test_output_flag_spellings(calicoctl):
     for flags in (["-ojson"], ["--output", "json"], ["--output=json"], ["--out=json"], ["--outp", "json"]):
         assert calicoctl("get", "ippools", *flags).out == expected, flags
     assert calicoctl("get", "networksets", "-a").out == "NAMESPACE   NAME   \n\n"
+
+
+def test_version_without_cluster_information(datastore_client):
+    from conftest import invoke  # type: ignore[import-not-found]
+
+    result = invoke(datastore_client, ["version"])
+    assert result.code == 1
+    assert result.out.splitlines()[0] == "Client Version:    v3.29.7"
+    assert result.err == ("Unable to retrieve Cluster Version or Type: resource does not exist: "
+                          "ClusterInformation(default) with error: <nil>\n")
+
+
+def test_version_flags(calicoctl):
+    bad = calicoctl("version", "--poll", "soon")
+    assert (bad.code, bad.out, bad.err) == (1, "", "Invalid poll duration specified: 0s\n")
+    from conftest import invoke  # type: ignore[import-not-found]
+
+    unreachable = invoke(None, ["version", "-c", "/nonexistent/calicoctl.cfg"])
+    assert unreachable.code == 0
+    assert unreachable.out.endswith("Unable to detect installed Calico version\n")
+
+
+def test_parse_duration():
+    from pycalicoctl.commands.version import parse_duration
+
+    assert parse_duration("1m30s") == 90.0
+    assert parse_duration("1.5h") == 5400.0
+    assert parse_duration("250ms") == 0.25
+    assert parse_duration("0") == 0.0
