@@ -177,3 +177,23 @@ def test_parse_duration():
     assert parse_duration("1.5h") == 5400.0
     assert parse_duration("250ms") == 0.25
     assert parse_duration("0") == 0.0
+
+
+def test_node_asn_column_follows_global_as(calicoctl):
+    nodes = (
+        "apiVersion: projectcalico.org/v3\nkind: Node\nmetadata:\n  name: node1\n"
+        "spec:\n  bgp:\n    ipv4Address: 198.18.0.4/24\n---\n"
+        "apiVersion: projectcalico.org/v3\nkind: Node\nmetadata:\n  name: node2\n"
+        "spec:\n  bgp:\n    asNumber: 64513\n    ipv4Address: 198.18.0.5/24\n"
+    )
+    assert calicoctl("create", "-f", "-", stdin=nodes).code == 0
+    assert calicoctl("get", "nodes", "-o", "wide").out == (
+        "NAME    ASN       IPV4            IPV6   \n"
+        "node1   (64512)   198.18.0.4/24          \n"
+        "node2   64513     198.18.0.5/24          \n\n"
+    )
+    calicoctl("apply", "-f", "-", stdin="apiVersion: projectcalico.org/v3\nkind: BGPConfiguration\n"
+                                       "metadata:\n  name: default\nspec:\n  asNumber: 63400\n")
+    assert "node1   (63400)" in calicoctl("get", "nodes", "-o", "wide").out
+    template = calicoctl("get", "node", "node1", "-o", 'go-template={{range .}}{{config "asnumber"}}{{end}}')
+    assert template.out == "63400"
