@@ -4,6 +4,8 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from datastore.keys import (
     BlockAffinityKey,
@@ -103,3 +105,28 @@ def test_listing_prefixes_end_with_a_slash():
     assert block_affinity_prefix() == "/calico/ipam/v2/host/"
     assert block_affinity_prefix("node-1") == "/calico/ipam/v2/host/node-1/"
     assert block_affinity_prefix("node-1", 6) == "/calico/ipam/v2/host/node-1/ipv6/block/"
+
+_NAME = st.from_regex(r"[a-z0-9]([-a-z0-9.]{0,30}[a-z0-9])?", fullmatch=True)
+_NETWORK = st.one_of(
+    st.builds(lambda a, n: ipaddress.ip_network((a, n), strict=False), st.ip_addresses(v=4), st.integers(0, 32)),
+    st.builds(lambda a, n: ipaddress.ip_network((a, n), strict=False), st.ip_addresses(v=6), st.integers(0, 128)),
+)
+
+
+@given(kind=st.sampled_from(["IPPool", "Node", "NetworkPolicy", "WorkloadEndpoint", "Tier", "NetworkSet"]),
+       name=_NAME, namespace=_NAME)
+def test_any_resource_key_round_trips(kind, name, namespace):
+    from datastore.resources import KINDS
+
+    key = ResourceKey(kind, name, namespace if KINDS[kind].namespaced else "")
+    assert parse_key(key.path) == key
+    assert key.path.startswith(resource_prefix(kind))
+
+
+@given(host=_NAME, cidr=_NETWORK, handle=_NAME)
+def test_any_ipam_key_round_trips(host, cidr, handle):
+    for key in (BlockKey(cidr), BlockAffinityKey(host, cidr), BlockAffinityKey(host, cidr, "virtual"),
+                HandleKey(handle), IPAMHostKey(host)):
+        assert parse_key(key.path) == key
+    assert BlockKey(cidr).path.startswith(block_prefix(cidr.version))
+    assert BlockAffinityKey(host, cidr).path.startswith(block_affinity_prefix(host, cidr.version))
