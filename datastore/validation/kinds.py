@@ -50,7 +50,11 @@ ADMIN_NETWORK_POLICY_TIER_ORDER = 1_000.0
 
 
 def ippool(c: Collector, doc: Doc) -> None:
-    """IPPool: tags ``net``, ``vxlanMode``, ``ipIpMode``, ``selector``, deprecated fields, then validateIPPoolSpec."""
+    """IPPool: tags ``net``, ``vxlanMode``, ``ipIpMode``, ``selector``, deprecated fields, then validateIPPoolSpec.
+
+    The deprecated ``ipip`` struct's ``mustBeNil`` tag is never run by go-playground v9 (tags on
+    struct-typed fields are skipped); its ``mode`` field's ``ipIpMode`` tag is, so v1 modes fail.
+    """
     check_object_meta(c, meta_of(doc))
     spec = spec_of(doc)
     cidr = spec.get("cidr", "")
@@ -60,22 +64,12 @@ def ippool(c: Collector, doc: Doc) -> None:
     check_regex_tag(c, "IPIPMode", spec.get("ipipMode"), ENCAP_MODE_RE, "ipIpMode")
     check_selector(c, "NodeSelector", spec.get("nodeSelector"))
     check_selector(c, "NamespaceSelector", spec.get("namespaceSelector"))
-    if spec.get("ipip") is not None:
-        c.tag("IPIP", "&{" + " ".join(_go_fields(spec["ipip"], ("enabled", "mode"))) + "}", "mustBeNil")
+    ipip = spec.get("ipip")
+    if ipip is not None and not ENCAP_MODE_RE.fullmatch(ipip.get("mode", "")):
+        c.tag("Mode", ipip.get("mode", ""), "ipIpMode")
     if spec.get("nat-outgoing"):
         c.tag("NATOutgoingV1", True, "mustBeFalse")
     _ippool_spec_struct(c, spec)
-
-
-def _go_fields(doc: Doc, keys: tuple[str, ...]) -> list[str]:
-    out = []
-    for key in keys:
-        value = doc.get(key)
-        if isinstance(value, bool) or value is None:
-            out.append("true" if value else "false" if key == "enabled" else "")
-        else:
-            out.append(str(value))
-    return out
 
 
 def _ippool_spec_struct(c: Collector, spec: Doc) -> None:

@@ -134,6 +134,10 @@ def test_check_ippool_on_resources_returns_resource():
         "error with field NodeSelector = 'a =' (Reason: failed to validate Field: NodeSelector because of Tag: selector )"]),
     ({"cidr": "10.0.0.0/16", "allowedUses": ["Workload", "Bogus"]}, [
         "error with field IPpool.AllowedUses = '[Workload Bogus]' (unknown use: Bogus)"]),
+    ({"cidr": "10.0.0.0/16", "ipip": {"enabled": True, "mode": "always"}}, [
+        "error with field Mode = 'always' (Reason: failed to validate Field: Mode because of Tag: ipIpMode )"]),
+    ({"cidr": "10.0.0.0/16", "ipip": {"enabled": True}}, [
+        "error with field Mode = '' (Reason: failed to validate Field: Mode because of Tag: ipIpMode )"]),
     ({"cidr": "10.0.0.0/16", "nat-outgoing": True}, [
         "error with field NATOutgoingV1 = 'true' (Reason: failed to validate Field: NATOutgoingV1 because of Tag: mustBeFalse )"]),
     ({"cidr": "10.0.0.1/16"}, [
