@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "label": "pycalicoctl.commands.resources:label",
     "version": "pycalicoctl.commands.version:version",
     "node": "pycalicoctl.commands.node:node",
+    "ipam": "pycalicoctl.commands.ipam:ipam",
 }
 
 LOG_LEVELS = ("panic", "fatal", "error", "warn", "info", "debug")

@@ -384,6 +384,33 @@ class IPAM:
             unallocated.extend(self._release_in_block(cidr, lambda b, m=members: b.release(m)))
         return unallocated
 
+    def release_allocations(self, items: Sequence[tuple[IPAddress, str | None, int | None]]) -> list[IPAddress]:
+        """Release (address, handle, sequence number) triples only where the address is still owned by that
+        handle with that allocation sequence number (the GC's ABA guard); returns the addresses released."""
+        by_block: dict[str, tuple[IPNetwork, list[tuple[IPAddress, str | None, int | None]]]] = {}
+        for item in items:
+            found = self.block_of(item[0])
+            if found is not None:
+                by_block.setdefault(str(found[1].cidr), (found[1].cidr, []))[1].append(item)
+        released: list[IPAddress] = []
+        for cidr, members in by_block.values():
+            def guarded(block: AllocationBlock, members=members):
+                wanted = [a for a, handle, _ in members
+                          if (attr := block.attribute_of(a)) is not None and attr.handle_id == handle]
+                sequences = {a: seq for a, _, seq in members if seq is not None}
+                return block.release(wanted, sequence_numbers=sequences)
+            outcome = self._release_in_block(cidr, guarded, report_released=True)
+            released.extend(outcome)
+        return released
+
+    def delete_handle(self, handle_id: str, revision: int) -> bool:
+        """Delete a handle record if it is unchanged since ``revision``; False if it is missing or changed."""
+        try:
+            self.backend.delete(HandleKey(handle_id).path, revision)
+        except (NotFound, Conflict):
+            return False
+        return True
+
     def release_by_handle(self, handle_id: str) -> int:
         """Release every address of a handle; returns how many were released. NotFound if no such handle."""
         handle_key = HandleKey(handle_id).path
@@ -404,7 +431,10 @@ class IPAM:
         except NotFound:
             return 0
 
-    def _release_in_block(self, cidr: IPNetwork, release, delete_empty_unaffine: bool = False) -> list[IPAddress]:
+    def _release_in_block(self, cidr: IPNetwork, release, delete_empty_unaffine: bool = False,
+                          report_released: bool = False) -> list[IPAddress]:
+        """CAS loop releasing in one block; returns the not-allocated addresses (or, with
+        ``report_released``, the released ones)."""
         key = BlockKey(cidr).path
         for _ in range(DATASTORE_RETRIES):
             try:
@@ -413,7 +443,7 @@ class IPAM:
                 return []
             outcome = release(AllocationBlock.from_json(kv.value))
             if not outcome.released:
-                return list(outcome.unallocated)
+                return [] if report_released else list(outcome.unallocated)
             try:
                 if delete_empty_unaffine and outcome.block.is_empty and outcome.block.affinity is None:
                     self.backend.delete(key, kv.mod_revision)
@@ -423,7 +453,7 @@ class IPAM:
                 continue
             for handle_id, count in outcome.handle_counts:
                 self._change_handle(handle_id, str(cidr), -count)
-            return list(outcome.unallocated)
+            return list(outcome.released if report_released else outcome.unallocated)
         raise IPAMError(f"too many conflicts releasing from block {cidr}")
 
     def _change_handle(self, handle_id: str, block_cidr: str, delta: int) -> None:
