@@ -16,7 +16,7 @@ from datastore.validation.report import Collector
 
 Doc = Mapping[str, Any]
 
-_KV_ITEM_RE = re.compile(r"\s*(\w+)=(.*)", re.ASCII | re.DOTALL)
+_KV_ITEM_RE = re.compile(r"[\t\n\f\r ]*(\w+)=(.*)", re.ASCII)
 _HEALTH_OVERRIDE_NAME = "^[a-zA-Z0-9_ -]+$"
 _ROUTE_TABLE_MAX_LINUX = 0xFFFFFFFF
 _ROUTE_TABLE_RANGE_MAX_TABLES = 0xFFFF

@@ -28,6 +28,8 @@ def test_every_registered_kind_has_a_validator():
         tag("LogSeverityFile", "debug", "logLevel"), tag("LogSeverityScreen", "Verbose", "logLevel")]),
     ({"featureGates": "a=b,c", "featureDetectOverride": "SNATFullyRandom=true,"}, [
         tag("FeatureGates", "a=b,c", "keyValueList")]),
+    ({"featureDetectOverride": " A=true,,B=", "featureGates": "x=1\ny=2"}, [
+        tag("FeatureGates", "x=1\ny=2", "keyValueList")]),
     ({"iptablesBackend": "nft", "defaultEndpointToHostAction": "ACCEPT", "iptablesFilterDenyAction": "Reject"}, [
         tag("IptablesBackend", "nft", "iptablesBackend"),
         tag("DefaultEndpointToHostAction", "ACCEPT", "dropAcceptReturn")]),
