@@ -51,3 +51,49 @@ def _is_subdomain(text):
 def test_subdomain_regex_matches_label_by_label_definition(text):
     assert names.is_valid_name(text) == _is_subdomain(text)
     assert (names.dns1123_subdomain_errors(text) == []) == _is_subdomain(text)
+
+
+_TEXT = st.text(alphabet="abAZ09.:/-_[]*() =!&|'\"%\n", max_size=24)
+
+_STRING_FIELDS = [
+    ("IPPool", ("cidr", "ipipMode", "vxlanMode", "nodeSelector")),
+    ("BGPPeer", ("node", "peerIP", "peerSelector", "nodeSelector", "reachableBy", "sourceAddress")),
+    ("HostEndpoint", ("node", "interfaceName")),
+    ("WorkloadEndpoint", ("node", "containerID", "interfaceName", "mac", "ipv4Gateway", "ipv6Gateway")),
+    ("FelixConfiguration", ("featureGates", "logDebugFilenameRegex", "natOutgoingAddress", "openstackRegion",
+                            "bpfDataIfacePattern", "prometheusMetricsHost")),
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(_STRING_FIELDS), st.data())
+def test_any_string_in_any_field_yields_field_errors_not_exceptions(kind_fields, data):
+    from datastore.validation import field_errors
+
+    kind, fields = kind_fields
+    spec = {field: data.draw(_TEXT) for field in fields}
+    name = data.draw(_TEXT)
+    errors = field_errors({"kind": kind, "metadata": {"name": name, "labels": {data.draw(_TEXT): data.draw(_TEXT)}},
+                           "spec": spec})
+    assert all(str(e).startswith("error with field ") for e in errors)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(st.integers(0, 65535), _TEXT.filter(lambda s: not s.isdigit())), max_size=3),
+       st.one_of(st.none(), st.sampled_from(["TCP", "UDP", "ICMP", "tcp", 6, 0, 255, "any"])),
+       st.lists(_TEXT, max_size=3))
+def test_rules_with_random_ports_protocols_and_nets_never_crash(ports, protocol, nets):
+    from datastore.validation import field_errors, parse_port
+
+    valid_ports = []
+    for port in ports:
+        try:
+            parse_port(port)
+        except ValueError:
+            continue
+        valid_ports.append(port)
+    rule = {"action": "Allow", "destination": {"ports": valid_ports, "nets": nets}}
+    if protocol is not None:
+        rule["protocol"] = protocol
+    errors = field_errors({"kind": "GlobalNetworkPolicy", "metadata": {"name": "p"}, "spec": {"ingress": [rule]}})
+    assert all(str(e).startswith("error with field ") for e in errors)
