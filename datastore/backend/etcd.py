@@ -669,6 +669,8 @@ class EtcdWatch:
                 result = message.get("result", {})
                 if int(result.get("compact_revision", 0)):
                     raise WatchCompacted(int(result["compact_revision"]))
+                if result.get("canceled"):
+                    raise EtcdError(result.get("cancel_reason") or "watch canceled by the server")
                 for event in result.get("events", ()):
                     value, meta = _kv_pairs([event["kv"]])[0]
                     prev = event.get("prev_kv")

@@ -277,3 +277,23 @@ def test_fails_over_to_another_member_when_the_connected_one_stops(etcd_cluster)
     updated = backend.update("/calico/failover", b"2", kv.mod_revision)
     assert backend.get("/calico/failover") == updated
     assert backend.client.endpoints[backend.client._current].url != urls[0]
+
+
+def test_watch_refused_by_the_server_raises(etcd_auth_server):
+    import threading
+
+    client = EtcdClient(etcd_auth_server.url, user="calico", password="calicopw")
+    watch = client.watch_prefix("/outside/")
+    raised = []
+
+    def reader():
+        try:
+            next(iter(watch))
+        except EtcdError as exc:
+            raised.append(exc)
+
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    thread.join(5)
+    watch.cancel()
+    assert raised and "permission denied" in str(raised[0])
