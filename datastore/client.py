@@ -102,6 +102,12 @@ class Client:
     def close(self) -> None:
         self.backend.close()
 
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     # -- keys and (de)serialisation ------------------------------------------------------------
 
     @staticmethod

@@ -368,3 +368,16 @@ def test_non_numeric_resource_version_is_a_validation_error(datastore_client):
         with pytest.raises(ValidationError) as err:
             call()
         assert str(err.value) == "error with field ResourceVersion = 'abc'"
+
+
+def test_connect_from_environment_and_context_manager(tmp_path, monkeypatch):
+    from datastore.client import connect
+    from datastore.config import load_config
+
+    monkeypatch.setenv("PYCALICO_DATASTORE_PATH", str(tmp_path / "env" / "ds.db"))
+    config = load_config(None, default_path=str(tmp_path / "missing.cfg"))
+    with connect(config) as client:
+        client.create(pool("p1", "10.1.0.0/16"))
+    with connect(config) as client:
+        assert [p.metadata.name for p in client.list("IPPool")] == ["p1"]
+    assert (tmp_path / "env" / "ds.db").exists()
