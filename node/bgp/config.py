@@ -23,6 +23,7 @@ standalone process needs (control socket path). File format (YAML or JSON, same 
         hold_time: 240             # BIRD's default
         keepalive_time: null       # default hold_time / 3
         connect_retry_time: 5      # Calico's bird.cfg template
+        error_wait_time: 5         # Idle time after an error before retrying (BIRD "error wait time")
         ttl_security: false        # GTSM: send TTL 255, require IP_MINTTL 255 (RFC 5082)
         source_address: null       # local address for outgoing connections
         next_hop_self: false       # always announce ourselves as next hop (BIRD "next hop self")
@@ -98,6 +99,7 @@ class PeerConfig:
     hold_time: int = 240
     keepalive_time: int | None = None
     connect_retry_time: int = 5
+    error_wait_time: int = 5
     ttl_security: bool = False
     source_address: IPAddress | None = None
     next_hop_self: bool = False
@@ -112,15 +114,19 @@ class PeerConfig:
         _check_asn("asn", self.asn)
         if self.hold_time != 0 and not 3 <= self.hold_time <= 65535:
             raise ConfigError("hold_time", f"must be 0 or 3..65535, not {self.hold_time}")
+        if self.connect_retry_time <= 0 or self.error_wait_time <= 0:
+            raise ConfigError("connect_retry_time", "connect retry and error wait times must be positive")
         if not 0 < self.port < 65536:
             raise ConfigError("port", f"must be 1..65535, not {self.port}")
         if self.password is not None and len(self.password.encode()) > 80:
             raise ConfigError("password", "TCP MD5 keys are at most 80 octets")
 
     @property
-    def key(self) -> tuple[IPAddress, int]:
-        """Identity of the peer in a speaker: address and port."""
-        return (self.address, self.port)
+    def key(self) -> str:
+        """Identity of the peer in a speaker (address and port; a string, as the RIB wants non-tuple keys)."""
+        if self.port == 179:
+            return str(self.address)
+        return f"[{self.address}]:{self.port}" if self.address.version == 6 else f"{self.address}:{self.port}"
 
 
 @dataclass(frozen=True)
@@ -152,7 +158,7 @@ class SpeakerConfig:
         _check_asn("asn", self.asn)
         if not 0 <= self.graceful_restart_time <= 0xFFF:
             raise ConfigError("graceful_restart_time", "must be 0..4095")
-        seen: set[tuple[IPAddress, int]] = set()
+        seen: set[str] = set()
         for i, peer in enumerate(self.peers):
             if peer.key in seen:
                 raise ConfigError(f"peers[{i}].address", f"duplicate peer {peer.address} port {peer.port}")
@@ -234,7 +240,7 @@ def _community(value: Any, path: str) -> int:
 
 
 _PEER_FIELDS = {"address", "asn", "name", "kind", "port", "passive", "password", "rr_client", "families",
-                "hold_time", "keepalive_time", "connect_retry_time", "ttl_security", "source_address",
+                "hold_time", "keepalive_time", "connect_retry_time", "error_wait_time", "ttl_security", "source_address",
                 "next_hop_self", "next_hop_keep"}
 _PREFIX_FIELDS = {"prefix", "next_hop", "origin", "med", "local_pref", "communities"}
 _TOP_FIELDS = {"router_id", "asn", "listen_address", "listen_port", "cluster_id", "graceful_restart_time",
@@ -257,7 +263,7 @@ def _peer(data: dict[str, Any], path: str) -> PeerConfig:
     for name in ("name", "password"):
         if data.get(name) is not None:
             kw[name] = str(data[name])
-    for name in ("port", "hold_time", "connect_retry_time"):
+    for name in ("port", "hold_time", "connect_retry_time", "error_wait_time"):
         if name in data:
             kw[name] = _int(data[name], f"{path}.{name}")
     if data.get("keepalive_time") is not None:

@@ -118,6 +118,7 @@ class Session:
         self.host = host
         self.local_address = local_address
         self.fsm = F.Fsm(config=F.FsmConfig(hold_time=peer.hold_time, connect_retry_time=peer.connect_retry_time,
+                                            idle_hold_time=peer.error_wait_time,
                                             keepalive_time=peer.keepalive_time, passive=peer.passive))
         self.since = time.time()
         self.last_error = ""

@@ -12,8 +12,8 @@ and the originated prefixes; leaving the block sends a Cease to every peer.
   a connection arriving while Established is refused with Cease "Connection collision resolution".
 * Graceful restart (RFC 4724): as helper, a peer that advertised GR and whose transport fails while
   Established keeps its routes as stale until its End-of-RIB or its restart time; as restarting
-  speaker (``restarting=True``) our OPENs carry the R bit and forwarding-preserved flags for the
-  advertised restart time. End-of-RIB is always sent after the initial table.
+  speaker (``restarting=True``) our OPENs carry the R bit and forwarding-preserved flags until the
+  session with that peer is Established again. End-of-RIB is always sent after the initial table.
 * Route changes: ``subscribe(callback)`` gets every ``rib.BestChange``; ``changes()`` is an async
   iterator over a bounded queue that yields ``RESYNC`` (re-read ``loc_rib``) if the consumer falls
   behind instead of growing without bound.
@@ -61,7 +61,7 @@ class _Peer:
     restart_timer: asyncio.TimerHandle | None = None
 
     @property
-    def key(self) -> tuple:
+    def key(self) -> str:
         return self.config.key
 
     def sessions(self) -> tuple[Session, ...]:
@@ -74,9 +74,9 @@ class Speaker:
     def __init__(self, config: SpeakerConfig, *, restarting: bool = False):
         self.config = config
         self._restarting = restarting
-        self._restart_until = 0.0
+        self._restart_pending: set[str] = set()
         self._rib = Rib(_local(config))
-        self._peers: dict[tuple, _Peer] = {}
+        self._peers: dict[str, _Peer] = {}
         self._tg: asyncio.TaskGroup | None = None
         self._server: asyncio.AbstractServer | None = None
         self._listen_sock: socket.socket | None = None
@@ -92,7 +92,7 @@ class Speaker:
         self._tg = asyncio.TaskGroup()
         await self._tg.__aenter__()
         if self._restarting:
-            self._restart_until = time.monotonic() + self.config.graceful_restart_time
+            self._restart_pending = {p.key for p in self.config.peers}
         try:
             await self.apply(self.config, force=True)
         except BaseException as exc:
@@ -258,7 +258,7 @@ class Speaker:
         caps: list = [Multiprotocol(afi, safi) for afi, safi in session.peer.families]
         caps += [RouteRefresh(), FourOctetAs(cfg.asn)]
         if cfg.graceful_restart_time:
-            restarting = time.monotonic() < self._restart_until
+            restarting = session.peer.key in self._restart_pending
             caps.append(GracefulRestart(
                 cfg.graceful_restart_time, restarting=restarting,
                 families=tuple(GracefulRestartFamily(afi, safi, restarting) for afi, safi in session.peer.families)))
@@ -309,6 +309,7 @@ class Speaker:
         if peer.restart_timer is not None:
             peer.restart_timer.cancel()
             peer.restart_timer = None
+        self._restart_pending.discard(peer.key)
         info = self._peer_info(session)
         messages = self._rib.peer_up(info, session.negotiated)
         session.send(b"".join(messages))
@@ -353,7 +354,7 @@ class Speaker:
             self._publish(self._rib.peer_down(peer.key))
         self._schedule_flush()
 
-    def _restart_expired(self, key: tuple) -> None:
+    def _restart_expired(self, key: str) -> None:
         peer = self._peers.get(key)
         if peer is None:
             return
