@@ -16,7 +16,8 @@ FULL = {
     "peers": [
         {"address": "198.18.0.2", "asn": 64512, "kind": "node-to-node mesh", "passive": True,
          "password": "pw", "rr_client": True, "hold_time": 30, "keepalive_time": 5, "ttl_security": True,
-         "source_address": "198.18.0.1", "connect_retry_time": 2, "port": 1180},
+         "source_address": "198.18.0.1", "connect_retry_time": 2, "port": 1180,
+         "error_wait_time": 3, "next_hop_self": True},
         {"address": "fd00::2", "asn": 4200000000, "families": ["ipv6", "ipv4"]},
     ],
     "prefixes": ["10.0.0.0/24", {"prefix": "fd10::/64", "next_hop": "fd00::1", "origin": "incomplete", "med": 5,
@@ -34,10 +35,14 @@ def test_full_file_round_trip(tmp_path):
     assert sp.listen_address == "198.18.0.1" and sp.listen_port == 1179 and sp.graceful_restart_time == 90
     assert sp.effective_cluster_id == ipaddress.IPv4Address("1.2.3.4")
     mesh, v6 = sp.peers
-    assert mesh == PeerConfig(ipaddress.ip_address("198.18.0.2"), 64512, PeerKind.MESH, "Mesh_198_18_0_2", 1180,
-                              True, "pw", True, ((AFI.IPV4, SAFI.UNICAST),), 30, 5, 2, True,
-                              ipaddress.ip_address("198.18.0.1"))
+    assert mesh == PeerConfig(
+        address=ipaddress.ip_address("198.18.0.2"), asn=64512, kind=PeerKind.MESH, name="Mesh_198_18_0_2", port=1180,
+        passive=True, password="pw", rr_client=True, families=((AFI.IPV4, SAFI.UNICAST),), hold_time=30,
+        keepalive_time=5, connect_retry_time=2, error_wait_time=3, ttl_security=True,
+        source_address=ipaddress.ip_address("198.18.0.1"), next_hop_self=True)
+    assert mesh.key == "198.18.0.2:1180"
     assert v6.name == "Global_fd00__2" and v6.kind is PeerKind.GLOBAL and v6.hold_time == 240
+    assert v6.key == "fd00::2" and PeerConfig(ipaddress.ip_address("fd00::2"), 1, port=1179).key == "[fd00::2]:1179"
     assert v6.families == ((AFI.IPV6, SAFI.UNICAST), (AFI.IPV4, SAFI.UNICAST))
     assert sp.prefixes == (
         OriginatedRoute(ipaddress.ip_network("10.0.0.0/24")),
