@@ -13,7 +13,8 @@ Gateway facts handled here: keys and values are base64; 64-bit integers arrive a
 JSON omits false/zero fields (a failed txn has no ``succeeded``, a PUT event has no ``type``); a watch is a
 chunked stream of ``{"result": {...}}`` objects on its own connection; large ranges are paged with
 ``limit`` at a pinned ``revision``; an expired auth token is refreshed once and the request retried.
-``ssl`` is imported only when TLS is configured, to keep the CLI's cold start short.
+The TLS context (CA bundle, client certificate) is built only on the first https connection, and
+connections are opened lazily, so building a client costs nothing until it is used.
 """
 from __future__ import annotations
 
