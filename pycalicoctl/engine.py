@@ -296,7 +296,15 @@ def _get(client: Any, target: Target, namespace: str, options: Options) -> Any:
         return data
     list_namespace = None if (target.kind.namespaced and options.all_namespaces) else namespace
     items, revision = list_with_revision(client, target.kind.kind, list_namespace)
+    if target.kind.kind == "Tier":
+        items.sort(key=_tier_order)
     return to_list_dict(target.kind.kind, items, revision)
+
+
+def _tier_order(tier: Any) -> float:
+    """calicoctl lists tiers stably sorted by order (a nil order counts as the default 1000000)."""
+    order = (tier.to_dict().get("spec") or {}).get("order")
+    return 1000000.0 if order is None else float(order)
 
 
 def list_with_revision(client: Any, kind: str, namespace: str | None) -> tuple[list[Any], str]:

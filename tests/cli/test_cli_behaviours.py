@@ -197,3 +197,16 @@ def test_node_asn_column_follows_global_as(calicoctl):
     assert "node1   (63400)" in calicoctl("get", "nodes", "-o", "wide").out
     template = calicoctl("get", "node", "node1", "-o", 'go-template={{range .}}{{config "asnumber"}}{{end}}')
     assert template.out == "63400"
+
+
+def test_tiers_listed_by_order(calicoctl):
+    tiers = ("apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata:\n  name: a-tier\nspec: {}\n---\n"
+             "apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata:\n  name: b-tier\nspec:\n  order: 50\n")
+    assert calicoctl("create", "-f", "-", stdin=tiers).code == 0
+    assert calicoctl("get", "tiers").out == (
+        "NAME                 ORDER   \n"
+        "b-tier               50      \n"
+        "adminnetworkpolicy   1000    \n"
+        "a-tier               1e+06   \n"
+        "default              1e+06   \n\n"
+    )
