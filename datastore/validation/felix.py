@@ -84,6 +84,8 @@ _STRING_TAGS_3: list[tuple[str, str, str, Callable[[Any], bool]]] = [
     ("nftablesMangleAllowAction", "NftablesMangleAllowAction", "acceptReturn", _enum("Accept", "Return")),
     ("nftablesFilterDenyAction", "NftablesFilterDenyAction", "dropReject", _enum("Drop", "Reject")),
     ("bpfLogLevel", "BPFLogLevel", "bpfLogLevel", _enum("Debug", "Info", "Off")),
+    ("bpfConntrackLogLevel", "BPFConntrackLogLevel", "oneof", _enum("Off", "Debug")),
+    ("bpfConntrackMode", "BPFConntrackCleanupMode", "oneof", _enum("Auto", "Userspace", "BPFProgram")),
     ("bpfLogFilters", "BPFLogFilters", "bpfLogFilters",
      lambda value: all(INTERFACE_RE.fullmatch(k) for k in value)),
     ("bpfDataIfacePattern", "BPFDataIfacePattern", "regexp", _regex_compiles),
@@ -111,7 +113,10 @@ _STRING_TAGS_5: list[tuple[str, str, str, Callable[[Any], bool]]] = [
     ("mtuIfacePattern", "MTUIfacePattern", "regexp", _regex_compiles),
     ("windowsManageFirewallRules", "WindowsManageFirewallRules", "oneof", _enum("Enabled", "Disabled")),
 ]
-_INT_TAGS_BPF = [("bpfExtToServiceConnmark", "BPFExtToServiceConnmark", _int_range(0, 4294967295))]
+_INT_TAGS_BPF = [
+    ("bpfExtToServiceConnmark", "BPFExtToServiceConnmark", _int_range(0, 4294967295)),
+    ("bpfMapSizeConntrackCleanupQueue", "BPFMapSizeConntrackCleanupQueue", _int_range(low=1)),
+]
 _INT_TAGS_WIREGUARD = [
     ("wireguardListeningPort", "WireguardListeningPort", _int_range(gt=0, high=65535)),
     ("wireguardListeningPortV6", "WireguardListeningPortV6", _int_range(gt=0, high=65535)),
@@ -184,6 +189,8 @@ def felixconfiguration(c: Collector, doc: Doc) -> None:
     node_port_ranges = spec.get("kubeNodePortRanges")
     for port in node_port_ranges or []:
         check_port(c, port)
+    _string_tags(c, spec, [("natOutgoingExclusions", "NATOutgoingExclusions", "oneof",
+                            _enum("IPPoolsOnly", "IPPoolsAndHostIPs"))])
     _int_tags(c, spec, [("debugPort", "DebugPort", _int_range(0, 65535))])
     _string_tags(c, spec, _STRING_TAGS_3)
     _int_tags(c, spec, _INT_TAGS_BPF)

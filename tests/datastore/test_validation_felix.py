@@ -70,6 +70,10 @@ def test_every_registered_kind_has_a_validator():
         "error with field NATOutgoingAddress = 'fd00::1' (is not a valid IPv4 address)",
         "error with field DeviceRouteSourceAddressIPv6 = '10.0.0.1' (is not a valid IPv6 address)"]),
     ({"openstackRegion": "r" * 47}, [f"error with field OpenstackRegion = '{'r' * 47}' (is too long)"]),
+    ({"bpfMapSizeConntrackCleanupQueue": 0, "bpfConntrackMode": "Kernel", "natOutgoingExclusions": "All",
+      "bpfConntrackLogLevel": "Info"}, [
+        tag("NATOutgoingExclusions", "All", "oneof"), tag("BPFConntrackLogLevel", "Info", "oneof"),
+        tag("BPFConntrackCleanupMode", "Kernel", "oneof"), tag("BPFMapSizeConntrackCleanupQueue", 0, "gte")]),
 ])
 def test_felix_bad(spec, expected):
     assert errors(felix(**spec)) == expected
