@@ -210,3 +210,13 @@ def test_tiers_listed_by_order(calicoctl):
         "a-tier               1e+06   \n"
         "default              1e+06   \n\n"
     )
+
+
+def test_delete_by_file_honours_resource_version(client, calicoctl):
+    calicoctl("create", "-f", "-", stdin=POOL.format(name="a", cidr="10.1.0.0/24"))
+    stale = POOL.format(name="a", cidr="10.1.0.0/24").replace("  name: a\n", "  name: a\n  resourceVersion: '1'\n")
+    result = calicoctl("delete", "-f", "-", stdin=stale)
+    assert (result.code, result.out, result.err) == (1, "", "Failed to delete 'IPPool' resource: update conflict: IPPool(a)\n\n")
+    current = client.get("IPPool", "a").metadata.resource_version
+    fresh = stale.replace("resourceVersion: '1'", f"resourceVersion: '{current}'")
+    assert calicoctl("delete", "-f", "-", stdin=fresh).out == "Successfully deleted 1 'IPPool' resource(s)\n"
