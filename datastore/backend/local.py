@@ -10,10 +10,11 @@ process wake it at once. The change log is trimmed to the last ``history`` revis
 """
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 import threading
-from typing import Iterator
+from typing import Callable, Iterator, TypeVar
 
 from datastore.backend.base import EventType, KeyValue, WatchEvent
 from datastore.backend import WatchCompacted
@@ -45,6 +46,22 @@ CREATE TABLE IF NOT EXISTS changes (
     create_revision INTEGER NOT NULL
 );
 """
+
+
+T = TypeVar("T")
+
+
+def _sqlite_errors(method: Callable[..., T]) -> Callable[..., T]:
+    """Report a failing sqlite (disk full, locked beyond the busy timeout, corrupt file) as Unavailable."""
+
+    @functools.wraps(method)
+    def wrapper(self: "LocalBackend", *args, **kwargs) -> T:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise Unavailable(f"local datastore {self.path}: {exc}") from exc
+
+    return wrapper
 
 
 def _prefix_clause(prefix: str) -> tuple[str, tuple[str, ...]]:
@@ -83,6 +100,7 @@ class LocalBackend:
 
     # -- reads -------------------------------------------------------------------------------------
 
+    @_sqlite_errors
     def get(self, key: str) -> KeyValue:
         with self._lock:
             row = self._db.execute(
@@ -92,6 +110,7 @@ class LocalBackend:
             raise NotFound(key)
         return KeyValue(row[0], bytes(row[1]), row[2], row[3])
 
+    @_sqlite_errors
     def list(self, prefix: str) -> tuple[list[KeyValue], int]:
         where, params = _prefix_clause(prefix)
         with self._lock:
@@ -105,6 +124,7 @@ class LocalBackend:
                 self._db.execute("COMMIT")
         return [KeyValue(r[0], bytes(r[1]), r[2], r[3]) for r in rows], revision
 
+    @_sqlite_errors
     def current_revision(self) -> int:
         with self._lock:
             return self._revision()
@@ -114,13 +134,11 @@ class LocalBackend:
 
     # -- writes ------------------------------------------------------------------------------------
 
+    @_sqlite_errors
     def _write(self, key: str, check, apply):
         """Run ``check(row)`` then ``apply(row, revision)`` in one immediate transaction."""
         with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                raise Unavailable(f"local datastore {self.path} is busy: {exc}") from exc
+            self._db.execute("BEGIN IMMEDIATE")
             try:
                 row = self._db.execute(
                     "SELECT value, mod_revision, create_revision, version FROM kv WHERE key = ?", (key,)
@@ -201,6 +219,7 @@ class LocalBackend:
     def watch(self, prefix: str, from_revision: int) -> "LocalWatch":
         return LocalWatch(self, prefix, from_revision)
 
+    @_sqlite_errors
     def _changes_after(self, prefix: str, after: int, wait: float) -> tuple[list[WatchEvent], int]:
         """Events under ``prefix`` with revision > ``after`` and the revision the scan covered."""
         where, params = _prefix_clause(prefix)

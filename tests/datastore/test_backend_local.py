@@ -86,3 +86,22 @@ def test_unwritable_location_is_unavailable(tmp_path):
     with pytest.raises(Unavailable) as err:
         LocalBackend(str(blocker / "sub" / "datastore.db"))
     assert str(blocker / "sub") in str(err.value)
+
+
+def test_a_store_locked_beyond_the_busy_timeout_is_unavailable(local_datastore_path):
+    import sqlite3
+
+    from datastore.errors import Unavailable
+
+    store = LocalBackend(local_datastore_path, busy_timeout=0.1)
+    blocker = sqlite3.connect(local_datastore_path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(Unavailable) as err:
+            store.create("/calico/a", b"1")
+        assert str(err.value) == f"local datastore {local_datastore_path}: database is locked"
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert store.create("/calico/a", b"1").value == b"1"
+    store.close()
