@@ -105,3 +105,13 @@ def test_a_store_locked_beyond_the_busy_timeout_is_unavailable(local_datastore_p
         blocker.close()
     assert store.create("/calico/a", b"1").value == b"1"
     store.close()
+
+
+def test_a_file_that_is_not_a_database_is_unavailable(tmp_path):
+    from datastore.errors import Unavailable
+
+    path = tmp_path / "datastore.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(Unavailable) as err:
+        LocalBackend(str(path))
+    assert str(err.value) == f"cannot open local datastore {path}: file is not a database"
