@@ -4,6 +4,8 @@ Each test builds its own namespaces joined by veth links in 198.18.0.0/15, start
 daemon and our standalone speaker (`python -m node.bgp`), and checks what each side sees.
 """
 import os
+import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -102,3 +104,122 @@ def test_ipv4_exchange_withdraw_and_cease(lab, pair, need_daemons, kind, we_are)
     assert speaker.process.popen.returncode == 0, speaker.process.log()[-2000:]
     wait_for(lambda: cease_seen(peer, us4), timeout=10, what=f"{kind} to see our Cease")
     peer.wait_no_route("10.65.1.0/24")
+
+
+@pytest.mark.parametrize("kind", DAEMONS)
+def test_ipv6_over_mp_bgp(lab, pair, need_daemons, kind):
+    need_daemons(kind)
+    us, them, link = pair
+    us4, them4 = str(link.a4.ip), str(link.b4.ip)
+    us6, them6 = str(link.a6.ip), str(link.b6.ip)
+    peer = start_daemon(kind, lab, them, RouterSpec(them4, 65002, (Neighbor(us6, 65001),),
+                                                    ("fd00:66::/64",)), ipv6=True)
+    speaker = start_speaker(lab, us, RouterSpec(us4, 65001, (Neighbor(them6, 65002),),
+                                                ("fd00:65::/64",), med=5))
+    speaker.wait_state(them6)
+    got = peer.wait_route("fd00:65::/64")
+    assert (got.as_path, got.next_hop, got.med) == ((65001,), us6, 5)
+    mine = speaker.wait_route("fd00:66::/64")
+    assert (mine.as_path, mine.next_hop) == ((65002,), them6)
+    assert speaker.routes(4) == {}
+
+
+@pytest.mark.parametrize("kind", DAEMONS)
+def test_four_octet_asns(lab, pair, need_daemons, kind):
+    need_daemons(kind)
+    us, them, link = pair
+    us4, them4 = str(link.a4.ip), str(link.b4.ip)
+    peer = start_daemon(kind, lab, them, RouterSpec(them4, 4200000002, (Neighbor(us4, 4200000001),),
+                                                    ("10.66.1.0/24",)))
+    speaker = start_speaker(lab, us, RouterSpec(us4, 4200000001, (Neighbor(them4, 4200000002),),
+                                                ("10.65.1.0/24",)))
+    speaker.wait_state(them4)
+    assert peer.wait_route("10.65.1.0/24").as_path == (4200000001,)
+    assert speaker.wait_route("10.66.1.0/24").as_path == (4200000002,)
+
+
+@pytest.mark.parametrize("kind", DAEMONS)
+def test_tcp_md5_password(lab, pair, need_daemons, kind):
+    need_daemons(kind)
+    us, them, link = pair
+    us4, them4 = str(link.a4.ip), str(link.b4.ip)
+    peer = start_daemon(kind, lab, them, RouterSpec(them4, 65002, (
+        Neighbor(us4, 65001, password="pcb-s3cret"),), ("10.66.1.0/24",)))
+    speaker = start_speaker(lab, us, RouterSpec(us4, 65001, (
+        Neighbor(them4, 65002, password="pcb-s3cret"),), ("10.65.1.0/24",)))
+    speaker.wait_state(them4)
+    peer.wait_route("10.65.1.0/24")
+    speaker.wait_route("10.66.1.0/24")
+
+
+@pytest.mark.parametrize("kind", DAEMONS)
+def test_route_reflector_between_two_real_clients(lab, need_daemons, kind):
+    need_daemons(kind)
+    rr_ns, c1_ns, c2_ns = lab.namespace("rr"), lab.namespace("c1"), lab.namespace("c2")
+    rr4, c1_4, c2_4 = (str(i.ip) for i in lab.segment(rr_ns, [c1_ns, c2_ns]))
+    cluster = "198.19.255.1"
+    c1 = start_daemon(kind, lab, c1_ns, RouterSpec(c1_4, 65000, (Neighbor(rr4, 65000),),
+                                                   ("10.70.1.0/24",), med=11), label=f"{kind}-c1")
+    c2 = start_daemon(kind, lab, c2_ns, RouterSpec(c2_4, 65000, (Neighbor(rr4, 65000),),
+                                                   ("10.70.2.0/24",)), label=f"{kind}-c2")
+    speaker = start_speaker(lab, rr_ns, RouterSpec(rr4, 65000, (
+        Neighbor(c1_4, 65000, rr_client=True), Neighbor(c2_4, 65000, rr_client=True)),
+        cluster_id=cluster))
+    speaker.wait_state(c1_4)
+    speaker.wait_state(c2_4)
+    seen_by_c2 = c2.wait_route("10.70.1.0/24")
+    assert (seen_by_c2.originator_id, seen_by_c2.cluster_list) == (c1_4, (cluster,))
+    assert (seen_by_c2.next_hop, seen_by_c2.as_path, seen_by_c2.med) == (c1_4, (), 11)
+    seen_by_c1 = c1.wait_route("10.70.2.0/24")
+    assert (seen_by_c1.originator_id, seen_by_c1.cluster_list) == (c2_4, (cluster,))
+    assert "10.70.1.0/24" in speaker.routes(4)
+
+
+@pytest.mark.parametrize("kind", ["bird", "bird2"])
+def test_graceful_restart_peer_keeps_our_routes_until_end_of_rib(lab, pair, need_daemons, kind):
+    need_daemons(kind)
+    us, them, link = pair
+    us4, them4 = str(link.a4.ip), str(link.b4.ip)
+    peer = start_daemon(kind, lab, them, RouterSpec(them4, 65002, (Neighbor(us4, 65001),),
+                                                    ("10.66.1.0/24",), graceful_restart=True))
+    spec = RouterSpec(us4, 65001, (Neighbor(them4, 65002),), OUR_PREFIXES,
+                      graceful_restart=True, restart_time=60)
+    speaker = start_speaker(lab, us, spec)
+    peer.wait_state(us4)
+    peer.wait_route("10.65.1.0/24")
+    peer.wait_route("10.65.2.0/24")
+
+    speaker.kill()
+    wait_for(lambda: peer.session(us4).state != "Established", timeout=15,
+             what=f"{kind} to notice the speaker is gone")
+    routes = peer.routes(4)
+    assert {"10.65.1.0/24", "10.65.2.0/24"} <= set(routes), "routes must be kept as stale"
+
+    restarted = OurSpeaker(lab, us, spec.with_prefixes(["10.65.1.0/24"]), "speaker",
+                           python=sys.executable, repo=REPO).start(restarting=True)
+    restarted.wait_state(them4)
+    peer.wait_no_route("10.65.2.0/24")
+    assert "10.65.1.0/24" in peer.routes(4)
+    assert restarted.wait_route("10.66.1.0/24").as_path == (65002,)
+
+
+def test_node_status_against_a_live_speaker(lab, pair, need_daemons):
+    need_daemons("bird")
+    us, them, link = pair
+    us4, them4 = str(link.a4.ip), str(link.b4.ip)
+    start_daemon("bird", lab, them, RouterSpec(them4, 65002, (Neighbor(us4, 65001),)))
+    speaker = start_speaker(lab, us, RouterSpec(us4, 65001, (
+        Neighbor(them4, 65002), Neighbor("198.18.0.99", 65003))))
+    speaker.wait_state(them4)
+    env = dict(os.environ, PYCALICO_BGP_SOCKET=str(speaker.socket))
+    out = subprocess.run([sys.executable, "-m", "pycalicoctl", "node", "status"], env=env,
+                         capture_output=True, text=True, timeout=30, cwd=REPO)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[:3] == ["Calico process is running.", "", "IPv4 BGP status"]
+    assert re.fullmatch(r"\| PEER ADDRESS \| PEER TYPE \| STATE \|  SINCE   \| +INFO +\|", lines[4])
+    assert re.fullmatch(r"\| 198\.18\.0\.2 +\| global    \| up    \| \d\d:\d\d:\d\d \| Established +\|",
+                        lines[6]), lines[6]
+    assert re.fullmatch(r"\| 198\.18\.0\.99 +\| global    \| start \| \d\d:\d\d:\d\d \| (Connect|Active|Idle)\b.*\|",
+                        lines[7]), lines[7]
+    assert lines[-3:] == ["IPv6 BGP status", "No IPv6 peers found.", ""]
