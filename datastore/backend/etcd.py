@@ -19,6 +19,7 @@ connections are opened lazily, so building a client costs nothing until it is us
 from __future__ import annotations
 
 import base64
+import codecs
 import http.client
 import json
 import os
@@ -624,6 +625,7 @@ class EtcdWatch:
         self._cancelled = False
         self._buffer = ""
         self._decoder = json.JSONDecoder()
+        self._text = codecs.getincrementaldecoder("utf-8")()
 
     def cancel(self) -> None:
         self._cancelled = True
@@ -646,7 +648,7 @@ class EtcdWatch:
                 if self._cancelled:
                     return
                 raise Unavailable(f"etcd watch on {self._endpoint.url} closed by the server")
-            self._buffer += chunk.decode()
+            self._buffer += self._text.decode(chunk)
             while True:
                 text = self._buffer.lstrip()
                 if not text:
