@@ -42,7 +42,7 @@ from .nlri import from_network
 from .policy import LocalSpeaker, PeerInfo
 from .rib import BestChange, Family, Rib
 from .session import Session
-from .transport import listening_socket, peer_address, set_gtsm, set_md5
+from .transport import listening_socket, peer_address, set_gtsm, set_md5, set_ttl_255
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +147,7 @@ class Speaker:
         for key, peer_config in wanted.items():
             if key not in self._peers:
                 self._add_peer(peer_config)
-        self._apply_md5()
+        self._apply_socket_options()
         self._originate(config)
 
     async def _reconcile_listener(self, config: SpeakerConfig, force: bool) -> None:
@@ -169,10 +169,14 @@ class Speaker:
             self._listen_sock = None
         self._listening = None
 
-    def _apply_md5(self) -> None:
+    def _apply_socket_options(self) -> None:
+        """MD5 keys per peer on the listener; TTL 255 on it when any peer uses GTSM (the SYN-ACK
+        is sent before we know which peer connected, and a GTSM peer drops it otherwise)."""
         sock = self._listen_sock
         if sock is None:
             return
+        if any(p.config.ttl_security for p in self._peers.values()):
+            set_ttl_255(sock)
         for peer in self._peers.values():
             if peer.config.password and (sock.family == socket.AF_INET6 or peer.config.address.version == 4):
                 set_md5(sock, peer.config.address, peer.config.password)

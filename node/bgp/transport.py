@@ -57,16 +57,19 @@ def set_md5(sock: socket.socket, address: IPAddress, password: str | None) -> No
             raise
 
 
-def set_gtsm(sock: socket.socket, peer: IPAddress) -> None:
-    """RFC 5082: send with TTL/hop limit 255 and refuse anything that arrives with less."""
+def set_ttl_255(sock: socket.socket) -> None:
+    """Send with TTL (and IPv6 hop limit) 255."""
     if sock.family == socket.AF_INET6:
         sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, 255)
+    sock.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, 255)
+
+
+def set_gtsm(sock: socket.socket, peer: IPAddress) -> None:
+    """RFC 5082: send with TTL/hop limit 255 and refuse anything that arrives with less."""
+    set_ttl_255(sock)
+    if sock.family == socket.AF_INET6 and peer.version == 6:
         sock.setsockopt(socket.IPPROTO_IPV6, IPV6_MINHOPCOUNT, 255)
-        if peer.version == 4:
-            sock.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, 255)
-            sock.setsockopt(socket.IPPROTO_IP, IP_MINTTL, 255)
     else:
-        sock.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, 255)
         sock.setsockopt(socket.IPPROTO_IP, IP_MINTTL, 255)
 
 

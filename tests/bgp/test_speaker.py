@@ -225,3 +225,22 @@ def test_connection_collision_leaves_one_session():
                 assert all(p._peers[k].candidate is None for p in (a, b) for k in p._peers)
 
     run(main())
+
+
+def test_ttl_security_both_sides_and_mismatch():
+    port = free_port()
+
+    async def main():
+        a_cfg = speaker_config("127.0.0.1", [peer("127.0.0.2", port=port, ttl_security=True),
+                                             peer("127.0.0.3", port=port, ttl_security=True)], port)
+        gtsm = speaker_config("127.0.0.2", [peer("127.0.0.1", port=port, ttl_security=True)], port,
+                              prefixes=[OriginatedRoute(net("10.6.0.0/24"))])
+        plain = speaker_config("127.0.0.3", [peer("127.0.0.1", port=port, passive=True)], port)
+        async with Speaker(a_cfg) as a, Speaker(gtsm), Speaker(plain) as c:
+            await wait_for(lambda: net("10.6.0.0/24") in a.loc_rib(), what="GTSM session")
+            # the plain side answers with TTL 64: A's IP_MINTTL 255 drops it, the handshake never completes
+            await asyncio.sleep(1.5)
+            assert a.peer_state("Global_127_0_0_3") is not State.ESTABLISHED
+            assert c.peer_state("Global_127_0_0_1") is not State.ESTABLISHED
+
+    run(main())
