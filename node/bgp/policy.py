@@ -84,7 +84,9 @@ def export_attributes(
 ) -> PathAttributes | None:
     """Attributes to advertise a route to ``target`` with, or None if it is not advertised.
 
-    ``source`` None means the route is originated by this speaker.
+    ``source`` None means the route is originated by this speaker. A route whose AS_PATH already
+    holds an eBGP peer's AS is not sent to it (the peer would drop it as a loop); in particular an
+    eBGP peer never gets its own routes back.
     """
     communities = attrs.communities
     if WellKnownCommunity.NO_ADVERTISE in communities:
@@ -97,6 +99,8 @@ def export_attributes(
     unknown = _with_partial(attrs.unknown) if source is not None and attrs.unknown else attrs.unknown
     own_next_hop = _local_next_hop(target, afi)
     if target_ebgp:
+        if attrs.as_path.contains(target.asn):
+            return None
         next_hop = attrs.next_hop if (target.next_hop_keep and attrs.next_hop is not None) else own_next_hop
         if next_hop is None:
             return None

@@ -151,6 +151,7 @@ def test_ebgp_export_prepends_sets_next_hop_self_and_strips_ibgp_attributes():
     assert kept.next_hop == V4("198.18.0.9")
     local = export_attributes(attrs(med=3), 1, None, peer(2, 65001), ME)
     assert local.med == 3                                             # our own MED goes to eBGP
+    assert export_attributes(attrs(65010), 1, src, peer(2, 65010), ME) is None   # sender-side loop check
 
 
 def test_ibgp_split_horizon_and_default_local_pref():
