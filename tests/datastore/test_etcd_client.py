@@ -297,3 +297,19 @@ def test_watch_refused_by_the_server_raises(etcd_auth_server):
     thread.join(5)
     watch.cancel()
     assert raised and "permission denied" in str(raised[0])
+
+
+def test_watch_stream_with_many_large_events(etcd):
+    backend = EtcdBackend(EtcdClient(etcd.url))
+    start = backend.current_revision()
+    values = {f"/calico/big/{i:03d}": (f"{i}-".encode() + bytes(range(256)) * 40) for i in range(150)}
+    for key, value in values.items():
+        backend.put(key, value)
+    watch = backend.watch("/calico/big/", start)
+    seen = {}
+    for event in watch:
+        seen[event.kv.key] = event.kv.value
+        if len(seen) == len(values):
+            break
+    watch.cancel()
+    assert seen == values
