@@ -6,14 +6,25 @@ from typing import Any, Callable
 
 import click
 
-from pycalicoctl import completion, docs, messages
+from pycalicoctl import docs, messages
 from pycalicoctl.cli import CalicoCommand
 from pycalicoctl.context import CliContext
 from pycalicoctl.engine import Action, Options, Results, execute
 from pycalicoctl.errors import CommandError, UsageFailure
 
-_CONFIG = click.option("-c", "--config", default=docs.DEFAULT_CONFIG_PATH, shell_complete=completion.complete_path)
-_NAMESPACE = click.option("-n", "--namespace", default="", shell_complete=completion.complete_namespace)
+def _complete(name: str) -> Callable[..., Any]:
+    """A shell_complete callback that imports pycalicoctl.completion only when completing."""
+
+    def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> Any:
+        from pycalicoctl import completion
+
+        return getattr(completion, name)(ctx, param, incomplete)
+
+    return complete
+
+
+_CONFIG = click.option("-c", "--config", default=docs.DEFAULT_CONFIG_PATH, shell_complete=_complete("complete_path"))
+_NAMESPACE = click.option("-n", "--namespace", default="", shell_complete=_complete("complete_namespace"))
 _CONTEXT = click.option("--context", "kube_context", default=None)
 _MISMATCH = click.option("--allow-version-mismatch", is_flag=True)
 _RECURSIVE = click.option("-R", "--recursive", is_flag=True)
@@ -77,7 +88,8 @@ def _file_command(name: str, doc: str, action: Action, formatter: Callable[[Resu
     command = run
     if skip_exists:
         command = click.option("--skip-exists", is_flag=True)(command)
-    command = _common(_SKIP_EMPTY(_RECURSIVE(click.option("-f", "--filename", required=True, shell_complete=completion.complete_path)(command))))
+    filename = click.option("-f", "--filename", required=True, shell_complete=_complete("complete_path"))
+    command = _common(_SKIP_EMPTY(_RECURSIVE(filename(command))))
     return click.command(name, cls=CalicoCommand, doc=doc)(command)
 
 
@@ -96,8 +108,8 @@ def _kind_or_file(doc: str, args: tuple[str, ...], filename: str | None) -> tupl
 
 
 @click.command("delete", cls=CalicoCommand, doc=docs.DELETE)
-@click.argument("args", nargs=-1, shell_complete=completion.complete_kind_and_names)
-@click.option("-f", "--filename", default=None, shell_complete=completion.complete_path)
+@click.argument("args", nargs=-1, shell_complete=_complete("complete_kind_and_names"))
+@click.option("-f", "--filename", default=None, shell_complete=_complete("complete_path"))
 @_RECURSIVE
 @_SKIP_EMPTY
 @click.option("-s", "--skip-not-exists", is_flag=True)
@@ -113,11 +125,11 @@ def delete(args: tuple[str, ...], filename: str | None, recursive: bool, skip_em
 
 
 @click.command("get", cls=CalicoCommand, doc=docs.GET, rewrite={"-a": "-A"})
-@click.argument("args", nargs=-1, shell_complete=completion.complete_kind_and_names)
-@click.option("-f", "--filename", default=None, shell_complete=completion.complete_path)
+@click.argument("args", nargs=-1, shell_complete=_complete("complete_kind_and_names"))
+@click.option("-f", "--filename", default=None, shell_complete=_complete("complete_path"))
 @_RECURSIVE
 @_SKIP_EMPTY
-@click.option("-o", "--output", default="ps", shell_complete=completion.complete_output)
+@click.option("-o", "--output", default="ps", shell_complete=_complete("complete_output"))
 @click.option("-A", "--all-namespaces", is_flag=True)
 @click.option("--export", is_flag=True)
 @_common
@@ -142,8 +154,8 @@ def get(args: tuple[str, ...], filename: str | None, recursive: bool, skip_empty
 
 
 @click.command("patch", cls=CalicoCommand, doc=docs.PATCH)
-@click.argument("kind", shell_complete=completion.complete_kind)
-@click.argument("name", shell_complete=completion.complete_resource_name)
+@click.argument("kind", shell_complete=_complete("complete_kind"))
+@click.argument("name", shell_complete=_complete("complete_resource_name"))
 @click.option("-p", "--patch", "patch_text", required=True)
 @click.option("-t", "--type", "patch_type", default="strategic")
 @_common
@@ -156,7 +168,7 @@ def patch(kind: str, name: str, patch_text: str, patch_type: str, config: str, n
 
 
 @click.command("label", cls=CalicoCommand, doc=docs.LABEL)
-@click.argument("args", nargs=-1, shell_complete=completion.complete_kind_and_name)
+@click.argument("args", nargs=-1, shell_complete=_complete("complete_kind_and_name"))
 @click.option("--overwrite", is_flag=True)
 @click.option("--remove", is_flag=True)
 @_common

@@ -135,12 +135,13 @@ def test_get_ps_path_does_not_import_yaml(tmp_path):
     code = (
         "import sys\nfrom pycalicoctl.__main__ import main\n"
         "try:\n    main(['get', 'ippools'])\nexcept SystemExit:\n    pass\n"
-        "print('yaml' in sys.modules, 'pycalicoctl.commands.version' in sys.modules, file=sys.stderr)\n"
+        "print('yaml' in sys.modules, 'pycalicoctl.commands.version' in sys.modules,\n"
+        "      'pycalicoctl.completion' in sys.modules, file=sys.stderr)\n"
     )
     env = {"PATH": "/usr/bin:/bin", "PYCALICO_DATASTORE_PATH": str(tmp_path / "ds.db")}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
     assert done.stdout == "NAME   CIDR   SELECTOR   \n\n"
-    assert done.stderr.strip() == "False False"
+    assert done.stderr.strip() == "False False False"
 
 
 class _ExplodingClient:
