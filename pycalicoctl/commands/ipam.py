@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from pycalicoctl import docs, ipamprint
+from pycalicoctl import completion, docs, ipamprint
 from pycalicoctl.cli import CalicoCommand, CalicoGroup
 from pycalicoctl.context import CliContext
 from pycalicoctl.docs import DATASTORE_INTRO
@@ -135,7 +135,7 @@ def ipam() -> None:
 @click.option("--show-blocks", is_flag=True)
 @click.option("--show-borrowed", is_flag=True)
 @click.option("--show-configuration", is_flag=True)
-@click.option("-c", "--config", default=docs.DEFAULT_CONFIG_PATH)
+@click.option("-c", "--config", default=docs.DEFAULT_CONFIG_PATH, shell_complete=completion.complete_path)
 @click.option("--allow-version-mismatch", is_flag=True)
 def show(ip, show_blocks, show_borrowed, show_configuration, config, allow_version_mismatch) -> None:
     """Pool/block utilisation, one IP's attributes, borrowed IPs or the IPAM configuration."""
@@ -163,9 +163,9 @@ def show(ip, show_blocks, show_borrowed, show_configuration, config, allow_versi
 
 
 @ipam.command("configure", cls=CalicoCommand, doc=CONFIGURE_DOC)
-@click.option("--strictaffinity", "strict", required=True)
+@click.option("--strictaffinity", "strict", required=True, shell_complete=completion.choices("true", "false"))
 @click.option("--max-blocks-per-host", "max_blocks", default=None)
-@click.option("-c", "--config", default=docs.DEFAULT_CONFIG_PATH)
+@click.option("-c", "--config", default=docs.DEFAULT_CONFIG_PATH, shell_complete=completion.complete_path)
 @click.option("--allow-version-mismatch", is_flag=True)
 def configure(strict, max_blocks, config, allow_version_mismatch) -> None:
     """Set StrictAffinity (and MaxBlocksPerHost) in the IPAM configuration."""
@@ -201,9 +201,9 @@ def configure(strict, max_blocks, config, allow_version_mismatch) -> None:
 
 @ipam.command("release", cls=CalicoCommand, doc=RELEASE_DOC)
 @click.option("--ip", "ip", default=None)
-@click.option("--from-report", "reports", multiple=True)
+@click.option("--from-report", "reports", multiple=True, shell_complete=completion.complete_path)
 @click.option("--force", is_flag=True)
-@click.option("-c", "--config", default=docs.DEFAULT_CONFIG_PATH)
+@click.option("-c", "--config", default=docs.DEFAULT_CONFIG_PATH, shell_complete=completion.complete_path)
 @click.option("--allow-version-mismatch", is_flag=True)
 def release(ip, reports, force, config, allow_version_mismatch) -> None:
     """Release one IP, or the leaked IPs and handles common to check reports."""
@@ -277,8 +277,8 @@ def _release_from_reports(paths: list[str], force: bool, config: str) -> None:
 @ipam.command("check", cls=CalicoCommand, doc=CHECK_DOC)
 @click.option("--show-all-ips", is_flag=True)
 @click.option("--show-problem-ips", is_flag=True)
-@click.option("-o", "--output", "output", default=None)
-@click.option("-c", "--config", default=docs.DEFAULT_CONFIG_PATH)
+@click.option("-o", "--output", "output", default=None, shell_complete=completion.complete_path)
+@click.option("-c", "--config", default=docs.DEFAULT_CONFIG_PATH, shell_complete=completion.complete_path)
 @click.option("--allow-version-mismatch", is_flag=True)
 def check(show_all_ips, show_problem_ips, output, config, allow_version_mismatch) -> None:
     """Look for leaked IPs, unallocated in-use IPs and leaked handles; optionally write a report."""
