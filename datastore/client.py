@@ -118,7 +118,8 @@ class Client:
         if not name:
             raise ValidationError([FieldError("Metadata.Name", "", "field must be set for a Create request")])
         if info.namespaced and not namespace:
-            raise ValidationError([FieldError("Metadata.Namespace", "", "field must be set for a namespaced resource")])
+            raise ValidationError([FieldError("Metadata.Namespace", None, "namespace is not specified on namespaced "
+                                                                    "resource", has_value=False)])
         try:
             return keys.ResourceKey(kind, name, namespace if info.namespaced else "").path
         except ValueError as exc:

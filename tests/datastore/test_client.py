@@ -381,3 +381,12 @@ def test_connect_from_environment_and_context_manager(tmp_path, monkeypatch):
     with connect(config) as client:
         assert [p.metadata.name for p in client.list("IPPool")] == ["p1"]
     assert (tmp_path / "env" / "ds.db").exists()
+
+
+def test_name_and_namespace_are_required(datastore_client):
+    with pytest.raises(ValidationError) as err:
+        datastore_client.create(netset("n1", "", "10.0.0.0/8"))
+    assert str(err.value) == "error with field Metadata.Namespace (namespace is not specified on namespaced resource)"
+    with pytest.raises(ValidationError) as err:
+        datastore_client.get("NetworkSet", "n1")
+    assert str(err.value) == "error with field Metadata.Namespace (namespace is not specified on namespaced resource)"
