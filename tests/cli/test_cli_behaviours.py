@@ -220,3 +220,14 @@ def test_delete_by_file_honours_resource_version(client, calicoctl):
     current = client.get("IPPool", "a").metadata.resource_version
     fresh = stale.replace("resourceVersion: '1'", f"resourceVersion: '{current}'")
     assert calicoctl("delete", "-f", "-", stdin=fresh).out == "Successfully deleted 1 'IPPool' resource(s)\n"
+
+
+def test_go_template_file(calicoctl, tmp_path):
+    calicoctl("create", "-f", "-", stdin=POOL.format(name="a", cidr="10.1.0.0/24"))
+    template = tmp_path / "pools.tmpl"
+    template.write_text("{{range .}}{{range .Items}}{{.ObjectMeta.Name}} {{.Spec.CIDR}}\n{{end}}{{end}}")
+    assert calicoctl("get", "ippools", "-o", f"go-template-file={template}").out == "a 10.1.0.0/24\n"
+    missing = calicoctl("get", "ippools", "-o", f"go-template-file={tmp_path}/nope.tmpl")
+    assert (missing.code, missing.err) == (1, f"open {tmp_path}/nope.tmpl: no such file or directory\n")
+    broken = calicoctl("get", "ippools", "-o", "go-template={{range .}}")
+    assert broken.code == 1 and broken.err.startswith("template: get")
