@@ -145,7 +145,7 @@ def _bird_neighbor_options(spec: RouterSpec, n: Neighbor, version: int) -> list[
 
 def bird_config(spec: RouterSpec, *, version: int, ipv6: bool = False) -> str:
     """BIRD configuration text: BIRD 1.6 (`version=1`, v4 or v6 daemon) or BIRD 2."""
-    out = [f"router id {spec.router_id};"]
+    out = [f"router id {spec.router_id};", "log stderr all;"]
     if version == 1 and spec.listen_address:
         out.append(f"listen bgp address {spec.listen_address} port {spec.listen_port};")
     elif version == 1:
