@@ -275,6 +275,15 @@ def test_group_sub_commands():
     assert values(completion.complete_args(cli, ["node", "status", "-o"], "")) == ["json"]
 
 
+def test_ipam_sub_commands_and_values():
+    assert {"check", "configure", "release", "show"} <= set(values(completion.complete_args(cli, ["ipam"], "")))
+    assert values(completion.complete_args(cli, ["ipam", "configure", "--strictaffinity"], "")) == ["true", "false"]
+    assert values(completion.complete_args(cli, ["ipam", "configure"], "--strictaffinity=f")) == [
+        "--strictaffinity=false"]
+    report = completion.complete_args(cli, ["ipam", "release", "--from-report"], "rep")
+    assert [(item.value, item.type) for item in report] == [("rep", "file")]
+
+
 def test_template_file_paths(tmp_path, monkeypatch):
     (tmp_path / "templates").mkdir()
     (tmp_path / "templates" / "names.tpl").write_text("{{.}}")
