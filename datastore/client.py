@@ -238,7 +238,7 @@ class Client:
     def _create(self, resource: Any, others: dict[str, Any] | None, blocks: list[str] | None,
                 tiers: set[str] | None = None) -> tuple[Any, KeyValue]:
         meta = resource.metadata
-        if meta.resource_version:
+        if meta.name and meta.resource_version:
             raise ValidationError([FieldError("Metadata.ResourceVersion", meta.resource_version,
                                               "field must not be set for a Create request")])
         key = self._key(resource.KIND.kind, meta.name, meta.namespace)
