@@ -10,7 +10,7 @@ import time
 
 import click
 
-from pycalicoctl import docs
+from pycalicoctl import completion, docs
 from pycalicoctl.cli import CalicoCommand
 from pycalicoctl.context import CliContext
 from pycalicoctl.engine import CLIENT_VERSION
@@ -61,7 +61,7 @@ def _out(text: str) -> None:
 
 
 @click.command("version", cls=CalicoCommand, doc=docs.VERSION)
-@click.option("-c", "--config", default=docs.DEFAULT_CONFIG_PATH)
+@click.option("-c", "--config", default=docs.DEFAULT_CONFIG_PATH, shell_complete=completion.complete_path)
 @click.option("--poll", default="")
 @click.option("--allow-version-mismatch", is_flag=True)
 def version(config: str, poll: str, allow_version_mismatch: bool) -> None:
