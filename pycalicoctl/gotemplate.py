@@ -1,8 +1,9 @@
 """A subset of Go ``text/template`` for ``get -o go-template=…`` over resources' v3 JSON.
 
 Supported: text, ``{{- … -}}`` trimming, comments, field chains with Go struct names
-(``.ObjectMeta.Name``, ``.Spec.CIDR``, ``.Items`` — matched case-insensitively to the JSON keys, with
-ObjectMeta/TypeMeta fields promoted as Go's embedding does), ``$``, variables from
+(``.ObjectMeta.Name``, ``.Spec.CIDR``, ``.Items`` — matched case-insensitively to the JSON names, with
+ObjectMeta/TypeMeta fields promoted as Go's embedding does; on resource dataclasses unset fields
+have Go's zero values, on plain dicts a missing key is ``<no value>``), ``$``, variables from
 ``range $i, $v := …``, string/number/bool literals, pipelines with ``|``, ``range``/``if``/``with``
 with ``else`` and ``end``, and the functions ``index len not and or eq ne join joinAndTruncate config``.
 Values print as Go's ``fmt.Print`` does (``map[k:v]``, ``[a b]``, ``<no value>`` for a missing key).
@@ -264,10 +265,50 @@ def _lookup(obj: Mapping[str, Any], name: str) -> Any:
     return MISSING
 
 
+def _typed_field(obj: Any, name: str) -> Any:
+    """Field ``name`` (a Go struct field name) of a resource dataclass, with Go's zero values:
+    matched against the JSON names case-insensitively; ObjectMeta/TypeMeta fields are promoted."""
+    import dataclasses
+
+    from datastore.resources.serde import JsonField, go_name
+
+    if name == "ObjectMeta" and hasattr(obj, "metadata"):
+        return obj.metadata
+    if name == "TypeMeta" and hasattr(obj, "KIND"):
+        return obj
+    if name == "Kind" and hasattr(obj, "KIND"):
+        return obj.KIND.kind
+    if name == "APIVersion" and hasattr(obj, "KIND"):
+        from datastore.resources import API_VERSION
+
+        return API_VERSION
+    folded = name.lower()
+    for item in dataclasses.fields(obj):
+        json_names = [m.name for m in item.metadata.values() if isinstance(m, JsonField)]
+        if folded in (item.name.replace("_", ""), *(n.lower() for n in json_names)):
+            return _typed_value(getattr(obj, item.name))
+    if hasattr(obj, "metadata") and hasattr(obj, "KIND"):
+        return _typed_field(obj.metadata, name)
+    raise TemplateError(f"template: get: can't evaluate field {name} in type v3.{go_name(type(obj))}")
+
+
+def _typed_value(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, tuple):
+        return [_typed_value(v) for v in value]
+    return value
+
+
 def _walk(value: Any, path: list[str]) -> Any:
+    import dataclasses
+
     for name in path:
         if value is MISSING or value is None:
             return MISSING
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            value = _typed_field(value, name)
+            continue
         if not isinstance(value, Mapping):
             raise TemplateError(f"template: get: can't evaluate field {name} in type {_go_type(value)}")
         if name in ("ObjectMeta", "ListMeta"):
@@ -315,8 +356,18 @@ def _range_entries(value: Any) -> list[tuple[Any, Any]]:
 
 
 def _print(value: Any) -> str:
+    import dataclasses
+
     if value is MISSING:
         return "<no value>"
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return "{" + " ".join(_print(_typed_value(getattr(value, f.name))) for f in dataclasses.fields(value)) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + " ".join(_print(v) for v in value) + "]"
+    if isinstance(value, Mapping):
+        return "map[" + " ".join(f"{k}:{_print(value[k])}" for k in sorted(value)) + "]"
+    if value is not None and not isinstance(value, (str, bool, int, float)):
+        return str(value)
     return go_value(value)
 
 

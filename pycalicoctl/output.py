@@ -49,11 +49,25 @@ def _template_printer(source: Callable[[], str]) -> Printer:
         from pycalicoctl.gotemplate import Template, TemplateError
 
         try:
-            return Template(source(), functions=_template_functions(client)).execute(list(objects))
+            return Template(source(), functions=_template_functions(client)).execute(typed_objects(objects))
         except TemplateError as exc:
             raise CommandError(str(exc)) from None
 
     return render
+
+
+def typed_objects(objects: Sequence[Mapping[str, Any]]) -> list[Any]:
+    """Templates see Go structs: resources become their dataclasses (so unset fields have Go's zero
+    values); ``<Kind>List`` objects keep their list metadata with typed items."""
+    from datastore.resources import from_dict
+
+    typed: list[Any] = []
+    for obj in objects:
+        if "items" in obj:
+            typed.append({**obj, "items": [from_dict(item) for item in obj["items"]]})
+        else:
+            typed.append(from_dict({**obj, "metadata": {k: v for k, v in obj["metadata"].items() if v is not None}}))
+    return typed
 
 
 def _template_functions(client: Any) -> dict[str, Callable[..., Any]]:

@@ -231,3 +231,14 @@ def test_go_template_file(calicoctl, tmp_path):
     assert (missing.code, missing.err) == (1, f"open {tmp_path}/nope.tmpl: no such file or directory\n")
     broken = calicoctl("get", "ippools", "-o", "go-template={{range .}}")
     assert broken.code == 1 and broken.err.startswith("template: get")
+
+
+def test_go_template_sees_go_zero_values(calicoctl):
+    calicoctl("create", "-f", "-", stdin=POOL.format(name="a", cidr="10.1.0.0/24"))
+    typed = calicoctl("get", "ippool", "a", "-o",
+                      "go-template={{range .}}{{.Spec.NATOutgoing}} {{.Spec.BlockSize}} {{.Labels}} {{.Kind}}{{end}}")
+    assert typed.out == "false 26 map[] IPPool"
+    listed = calicoctl("get", "ippools", "-o", "go-template={{range .}}{{.Kind}} {{len .Items}}{{end}}")
+    assert listed.out == "IPPoolList 1"
+    wrong = calicoctl("get", "ippool", "a", "-o", "go-template={{range .}}{{.Spec.Colour}}{{end}}")
+    assert (wrong.code, wrong.err) == (1, "template: get: can't evaluate field Colour in type v3.IPPoolSpec\n")
