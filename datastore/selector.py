@@ -584,14 +584,21 @@ class Selector:
 
 @lru_cache(maxsize=4096)
 def parse(text: str) -> Selector:
-    """Parse a selector expression; raises SelectorParseError (a ValueError) if it is invalid."""
+    """Parse a selector expression; raises SelectorParseError (a ValueError) if it is invalid.
+
+    Unlike Go, nesting is bounded by Python's recursion limit (about 200 levels of parentheses);
+    deeper input is rejected with ``selector is nested too deeply``.
+    """
     tokens = tokenize(text)
     if tokens[0].kind is Tok.EOF:
         return Selector(AllNode())
     parser = _Parser(tokens)
-    root = parser.parse_or()
-    rest = tokens[parser.i:]
-    if len(rest) != 1:
-        listing = " ".join(str(t) for t in rest)
-        raise SelectorParseError(f"unexpected content at end of selector [{listing}]", rest[0].pos)
-    return Selector(root)
+    try:
+        root = parser.parse_or()
+        rest = tokens[parser.i:]
+        if len(rest) != 1:
+            listing = " ".join(str(t) for t in rest)
+            raise SelectorParseError(f"unexpected content at end of selector [{listing}]", rest[0].pos)
+        return Selector(root)
+    except RecursionError:
+        raise SelectorParseError("selector is nested too deeply", tokens[parser.i].pos) from None

@@ -248,6 +248,14 @@ def test_syntax_errors(text, reason, position):
     assert isinstance(err, ValueError)
 
 
+def test_nesting():
+    assert str(parse("(" * 100 + "has(a)" + ")" * 100)) == "has(a)"
+    assert parse("!(" * 50 + "has(a)" + ")" * 50).evaluate({}) is False
+    with pytest.raises(SelectorParseError) as info:
+        parse("(" * 5000 + "all()" + ")" * 5000)
+    assert info.value.reason == "selector is nested too deeply"
+
+
 def test_longest_allowed_label():
     label = "x" * 512
     assert parse(f"has({label})").evaluate({label: ""})
