@@ -57,6 +57,14 @@ class EtcdServer:
         _shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: get SIGTERM when the test process dies, even if killed without teardown."""
+    import ctypes
+    import signal
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def make_test_certs(directory: str) -> "dict[str, str]":
     """openssl-made CA, server (SAN 127.0.0.1/localhost) and client (CN=root) certificates."""
     def run(*args: str) -> None:
@@ -94,7 +102,7 @@ def start_etcd(certs: "dict[str, str] | None" = None, client_cert_auth: bool = F
         if client_cert_auth:
             args += ["--trusted-ca-file", certs["ca"], "--client-cert-auth"]
     log = open(f"{data_dir}/etcd.log", "wb")
-    proc = _subprocess.Popen(args, stdout=log, stderr=_subprocess.STDOUT)
+    proc = _subprocess.Popen(args, stdout=log, stderr=_subprocess.STDOUT, preexec_fn=_die_with_parent)
     log.close()
     server = EtcdServer(url, proc, data_dir, certs)
     context = None
