@@ -163,3 +163,14 @@ def test_debug_log_level_adds_the_traceback():
     result = invoke(_ExplodingClient(), ["-l", "debug", "get", "ippools"])
     assert result.code == 1
     assert result.err.startswith("RuntimeError: disk on fire second line\nTraceback (most recent call last):\n")
+
+
+def test_config_file_selects_etcd(etcd, tmp_path):
+    config = tmp_path / "calicoctl.cfg"
+    config.write_text("apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nmetadata:\nspec:\n"
+                      f"  datastoreType: etcdv3\n  etcdEndpoints: {etcd.url}\n")
+    pool = "apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: p\nspec:\n  cidr: 10.5.0.0/24\n"
+    created = invoke(None, ["apply", "-c", str(config), "-f", "-"], stdin=pool)
+    assert (created.code, created.out) == (0, "Successfully applied 1 'IPPool' resource(s)\n")
+    listed = invoke(None, ["get", "ippools", "--config", str(config)])
+    assert listed.out == "NAME   CIDR          SELECTOR   \np      10.5.0.0/24   all()      \n\n"
