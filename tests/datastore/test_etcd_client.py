@@ -227,7 +227,7 @@ def etcd_cluster(tmp_path):
     import tempfile
     import urllib.request
 
-    from tests.conftest import require
+    from tests.conftest import _die_with_parent, require
 
     require(shutil.which("etcd") is not None, "etcd-server")
 
@@ -246,7 +246,7 @@ def etcd_cluster(tmp_path):
              "--advertise-client-urls", client, "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
              "--initial-cluster", initial, "--initial-cluster-state", "new", "--heartbeat-interval", "10",
              "--election-timeout", "100", "--logger", "zap", "--log-level", "error"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent))
     deadline = time.monotonic() + 20
     try:
         for _, client, _ in members:
