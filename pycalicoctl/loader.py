@@ -37,16 +37,21 @@ def read_sources(filename: str, recursive: bool, stdin: TextIO | None = None) ->
     if filename == "-":
         return [Source("-", (stdin or sys.stdin).read())]
     if os.path.isdir(filename):
-        found: list[Source] = []
-        for root, dirs, files in os.walk(filename):
-            dirs.sort()
-            for name in sorted(files):
-                if os.path.splitext(name)[1].lower() in _EXTENSIONS:
-                    found.append(_read(os.path.join(root, name)))
-            if not recursive:
-                break
-        return found
+        return [_read(path) for path in _walk(filename, recursive)]
     return [_read(filename)]
+
+
+def _walk(directory: str, recursive: bool) -> list[str]:
+    """Go ``filepath.Walk`` order: entries in lexical order, sub-directories visited where they sort."""
+    found: list[str] = []
+    for name in sorted(os.listdir(directory)):
+        path = os.path.join(directory, name)
+        if os.path.isdir(path):
+            if recursive:
+                found.extend(_walk(path, recursive))
+        elif os.path.splitext(name)[1].lower() in _EXTENSIONS:
+            found.append(path)
+    return found
 
 
 def _read(path: str) -> Source:

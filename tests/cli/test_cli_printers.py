@@ -158,6 +158,13 @@ def test_load_resources_lists_arrays_and_directories(tmp_path):
     assert [r.metadata.name for r in flat] == ["a", "b", "c"]
     deep = loader.load_resources(str(tmp_path), recursive=True, skip_empty=False)
     assert [r.metadata.name for r in deep] == ["a", "b", "c", "d"]
+    (tmp_path / "z.yaml").write_text(pool.format(n="z", i=9))
+    walked = loader.load_resources(str(tmp_path), recursive=True, skip_empty=False)
+    assert [r.metadata.name for r in walked] == ["a", "b", "c", "d", "z"]
+    (tmp_path / "a-dir").mkdir()
+    (tmp_path / "a-dir" / "x.yaml").write_text(pool.format(n="x", i=8))
+    walked = loader.load_resources(str(tmp_path), recursive=True, skip_empty=False)
+    assert [r.metadata.name for r in walked] == ["x", "a", "b", "c", "d", "z"]
     stdin = loader.load_resources("-", False, False, io.StringIO(pool.format(n="e", i=5)))
     assert [r.metadata.name for r in stdin] == ["e"]
 
