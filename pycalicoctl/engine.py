@@ -16,6 +16,8 @@ CLIENT_VERSION = "v3.29.7"
 
 
 class Action(Enum):
+    """The resource operation a command performs."""
+
     CREATE = "create"
     APPLY = "apply"
     REPLACE = "replace"
