@@ -77,7 +77,10 @@ class AsPath:
 
     def contains(self, asn: int) -> bool:
         """True if ``asn`` appears anywhere in the path (loop detection)."""
-        return any(asn in asns for _, asns in self.segments)
+        for _, asns in self.segments:
+            if asn in asns:
+                return True
+        return False
 
     def prepend(self, asn: int, count: int = 1) -> "AsPath":
         """The path with ``asn`` prepended ``count`` times (RFC 4271 §5.1.2)."""

@@ -25,7 +25,7 @@ import ipaddress
 import struct
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import ClassVar, Iterator, Union
+from typing import ClassVar, Iterator, NamedTuple, Union
 
 from . import nlri as nlri_codec
 from .attributes import (
@@ -297,7 +297,7 @@ class Update:
     @property
     def treat_as_withdraw(self) -> bool:
         """RFC 7606: the announced prefixes must be handled as withdrawn."""
-        return any(p.action is ErrorAction.TREAT_AS_WITHDRAW for p in self.problems)
+        return bool(self.problems) and any(p.action is ErrorAction.TREAT_AS_WITHDRAW for p in self.problems)
 
     @property
     def end_of_rib(self) -> Family | None:
@@ -359,9 +359,24 @@ class Update:
         return decode_update(bytes(body), neg)
 
 
+class _Block(NamedTuple):
+    """Everything about an attribute field that does not depend on the NLRI around it."""
+
+    decoded: DecodedAttributes
+    attributes: PathAttributes | None
+    reset: UpdateMessageError | None
+    classic_checks: tuple[UpdateMessageError, ...]
+    mp_checks: tuple[UpdateMessageError, ...]
+
+
 @lru_cache(maxsize=1024)
-def _cached_attributes(data: bytes, neg: Negotiated) -> DecodedAttributes:
-    return decode_attributes(data, neg)
+def _attribute_block(data: bytes, neg: Negotiated) -> _Block:
+    """Decode and check an attribute field once; identical fields (common in bulk) hit the cache."""
+    decoded = decode_attributes(data, neg)
+    reset = next((p for p in decoded.problems if p.action is ErrorAction.SESSION_RESET), None)
+    plain = bool(decoded.present - {AttrType.MP_REACH_NLRI, AttrType.MP_UNREACH_NLRI})
+    return _Block(decoded, decoded.attributes if plain else None, reset,
+                  tuple(_semantic_checks(decoded, True, neg)), tuple(_semantic_checks(decoded, False, neg)))
 
 
 def _prefixes(data: bytes, afi: int, start: int, end: int, subcode: int, tlv: bytes, what: str) -> list[Prefix]:
@@ -414,54 +429,61 @@ def decode_update(body: bytes, neg: Negotiated) -> Update:
     wlen = (body[0] << 8) | body[1]
     if 4 + wlen > n:
         raise UpdateMessageError(UpdateSubcode.MALFORMED_ATTRIBUTE_LIST, b"", f"withdrawn length {wlen} too large")
-    alen = (body[2 + wlen] << 8) | body[3 + wlen]
     astart = 4 + wlen
-    aend = astart + alen
+    aend = astart + ((body[2 + wlen] << 8) | body[3 + wlen])
     if aend > n:
-        raise UpdateMessageError(UpdateSubcode.MALFORMED_ATTRIBUTE_LIST, b"", f"attribute length {alen} too large")
-    withdrawn = _prefixes(body, AFI.IPV4, 2, 2 + wlen, UpdateSubcode.INVALID_NETWORK_FIELD, b"", "withdrawn routes")
-    announced = _prefixes(body, AFI.IPV4, aend, n, UpdateSubcode.INVALID_NETWORK_FIELD, b"", "NLRI")
-    if alen == 0:
+        raise UpdateMessageError(UpdateSubcode.MALFORMED_ATTRIBUTE_LIST, b"", f"attribute length {aend - astart} too large")
+    try:
+        withdrawn = tuple(nlri_codec.decode_prefixes(body, AFI.IPV4, 2, 2 + wlen)) if wlen else ()
+        announced = tuple(nlri_codec.decode_prefixes(body, AFI.IPV4, aend, n)) if aend < n else ()
+    except NlriError as exc:
+        raise UpdateMessageError(UpdateSubcode.INVALID_NETWORK_FIELD, b"", str(exc)) from None
+    if aend == astart:
         if announced:
             err = problem(UpdateSubcode.MISSING_WELL_KNOWN_ATTRIBUTE, bytes((AttrType.ORIGIN,)),
                           "NLRI without path attributes", ErrorAction.TREAT_AS_WITHDRAW, AttrType.ORIGIN)
-            return Update(tuple(withdrawn), None, tuple(announced), problems=(err,))
-        return Update(tuple(withdrawn))
+            return Update(withdrawn, None, announced, problems=(err,))
+        return Update(withdrawn)
     raw = body[astart:aend]
-    decoded = _cached_attributes(raw, neg)
-    problems = list(decoded.problems)
-    for p in problems:
-        if p.action is ErrorAction.SESSION_RESET:
-            raise UpdateMessageError(p.subcode, p.data, p.reason, p.action, p.attr_type)
+    block = _attribute_block(raw, neg)
+    if block.reset is not None:
+        p = block.reset
+        raise UpdateMessageError(p.subcode, p.data, p.reason, p.action, p.attr_type)
+    decoded = block.decoded
+    if decoded.mp_reach is None and decoded.mp_unreach is None:
+        problems = decoded.problems + block.classic_checks if announced else decoded.problems
+        return Update(withdrawn, block.attributes, announced, problems=problems)
+    found: list[UpdateMessageError] = list(decoded.problems)
     mp_reach = mp_unreach = None
     if decoded.mp_reach is not None:
         tlv_start, start, end = decoded.mp_reach
-        mp_reach = _mp_reach(raw[start:end], raw[tlv_start:end], neg, problems)
+        mp_reach = _mp_reach(raw[start:end], raw[tlv_start:end], neg, found)
     if decoded.mp_unreach is not None:
         tlv_start, start, end = decoded.mp_unreach
-        mp_unreach = _mp_unreach(raw[start:end], raw[tlv_start:end], neg, problems)
-    attrs = decoded.attributes
-    present = decoded.present
-    has_plain = bool(present - {AttrType.MP_REACH_NLRI, AttrType.MP_UNREACH_NLRI})
-    if announced or (mp_reach is not None and mp_reach.nlri):
-        problems.extend(_semantic_checks(attrs, present, bool(announced), neg, problems))
-    return Update(tuple(withdrawn), attrs if has_plain else None, tuple(announced), mp_reach, mp_unreach,
-                  tuple(problems))
+        mp_unreach = _mp_unreach(raw[start:end], raw[tlv_start:end], neg, found)
+    if announced:
+        found.extend(block.classic_checks)
+    elif mp_reach is not None and mp_reach.nlri:
+        found.extend(block.mp_checks)
+    return Update(withdrawn, block.attributes, announced, mp_reach, mp_unreach, tuple(found))
 
 
-def _semantic_checks(attrs: PathAttributes, present: frozenset[int], classic: bool,
-                     neg: Negotiated, found: list[UpdateMessageError]) -> list[UpdateMessageError]:
-    """Missing well-known mandatory attributes and the eBGP first-AS rule (both treat-as-withdraw)."""
+def _semantic_checks(decoded: DecodedAttributes, classic: bool, neg: Negotiated) -> list[UpdateMessageError]:
+    """Missing well-known mandatory attributes and the eBGP first-AS rule (both treat-as-withdraw).
+
+    ``classic``: the NLRI field is not empty, so NEXT_HOP is mandatory too.
+    """
     out = []
+    present = decoded.present
     required = (AttrType.ORIGIN, AttrType.AS_PATH, AttrType.NEXT_HOP) if classic else (
         AttrType.ORIGIN, AttrType.AS_PATH)
     for t in required:
         if t not in present:
             out.append(problem(UpdateSubcode.MISSING_WELL_KNOWN_ATTRIBUTE, bytes((t,)),
                                f"missing {t.name}", ErrorAction.TREAT_AS_WITHDRAW, t))
-    path_ok = AttrType.AS_PATH in present and not any(p.attr_type == AttrType.AS_PATH for p in found)
+    path_ok = AttrType.AS_PATH in present and not any(p.attr_type == AttrType.AS_PATH for p in decoded.problems)
     if neg.ebgp and neg.enforce_first_as and path_ok:
-        first = attrs.as_path.first_as()
+        first = decoded.attributes.as_path.first_as()
         if first != neg.peer_asn:
             out.append(problem(UpdateSubcode.MALFORMED_AS_PATH, b"",
                                f"first AS {first} is not the neighbour AS {neg.peer_asn}",

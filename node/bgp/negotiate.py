@@ -47,6 +47,13 @@ class Negotiated:
     peer_router_id: ipaddress.IPv4Address = ipaddress.IPv4Address(0)
     enforce_first_as: bool = True
 
+    def __hash__(self) -> int:
+        cached = self.__dict__.get("_hash")
+        if cached is None:
+            cached = hash(tuple(getattr(self, f) for f in self.__dataclass_fields__))
+            object.__setattr__(self, "_hash", cached)
+        return cached
+
     @property
     def ebgp(self) -> bool:
         """True when the peer is in another AS."""

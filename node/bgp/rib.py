@@ -31,6 +31,7 @@ from .policy import DEFAULT_LOCAL_PREF, LocalSpeaker, PeerInfo, export_attribute
 
 Family = tuple[int, int]
 LOCAL = "local"
+EXPORT_MEMO_SIZE = 4096
 FAMILIES = (IPV4_UNICAST, IPV6_UNICAST)
 
 
@@ -121,6 +122,7 @@ class _Group:
     table: dict[Family, dict[Prefix, PathAttributes]] = field(default_factory=dict)
     pending: dict[Family, dict[Prefix, PathAttributes | None]] = field(default_factory=dict)
     dumps: dict[Family, list[bytes]] = field(default_factory=dict)
+    exports: dict[tuple, tuple[PathAttributes, PathAttributes | None]] = field(default_factory=dict)
 
 
 def _group_key(peer: PeerInfo, neg: Negotiated) -> tuple:
@@ -193,9 +195,8 @@ class Rib:
                 if family not in neg.families:
                     continue
                 table = group.table.setdefault(family, {})
-                cache: dict = {}
                 for prefix, (src, attrs) in self._best[family].items():
-                    out = self._export(group, family, src, attrs, cache)
+                    out = self._export(group, family, src, attrs)
                     if out is not None:
                         table[prefix] = out
         group.members.add(peer.key)
@@ -360,14 +361,22 @@ class Rib:
             messages += dump
         return messages
 
-    def _export(self, group: _Group, family: Family, src: object, attrs: PathAttributes,
-                cache: dict) -> PathAttributes | None:
-        hit = cache.get((id(attrs), src))
+    def _export(self, group: _Group, family: Family, src: object, attrs: PathAttributes) -> PathAttributes | None:
+        """Export ``attrs`` to a group, memoised per (attributes object, source, family).
+
+        The memo holds a reference to each key's attributes object, so an id is never reused
+        while its entry lives; it is bounded and cleared wholesale when full.
+        """
+        exports = group.exports
+        key = (id(attrs), src, family)
+        hit = exports.get(key)
         if hit is not None and hit[0] is attrs:
             return hit[1]
         out = export_attributes(attrs, family[0], self._peers.get(src) if src != LOCAL else None,
                                 group.template, self.local)
-        cache[(id(attrs), src)] = (attrs, out)
+        if len(exports) >= EXPORT_MEMO_SIZE:
+            exports.clear()
+        exports[key] = (attrs, out)
         return out
 
     def _withdraw(self, key: object, family: Family, prefixes: Iterable[Prefix]) -> list[BestChange]:
@@ -449,13 +458,12 @@ class Rib:
             table = group.table.setdefault(family, {})
             pending = group.pending.setdefault(family, {})
             group.dumps.pop(family, None)
-            cache: dict = {}
             for change in changes:
                 if change.attrs is None:
                     out = None
                 else:
                     src = change.source.key if change.source is not None else LOCAL
-                    out = self._export(group, family, src, change.attrs, cache)
+                    out = self._export(group, family, src, change.attrs)
                 if out is None:
                     pop = table.pop
                     for prefix in change.prefixes:
