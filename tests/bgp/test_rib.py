@@ -302,3 +302,18 @@ def test_graceful_restart_timer_sweep_and_hard_down():
     rib.peer_down(a.key, graceful=True)
     [ch] = rib.peer_down(a.key)                                       # restart abandoned
     assert ch.prefixes == (P1,) and rib.received_count(a.key) == 0 and rib.stale_count(a.key) == 0
+
+
+def test_ipv6_routes_from_ebgp_reach_ibgp_peers_with_their_next_hop():
+    rib = Rib(ME)
+    eb, ib = peer(2, 65001), peer(3)
+    up(rib, eb, ib)
+    v6 = (0x20010DB80005 << 80, 48)
+    wire = m.pack_updates(IPV6_UNICAST, [v6], PathAttributes(as_path=AsPath.sequence(65001),
+                                                              next_hop=V6("2001:db8::2")), neg_for(eb))[0]
+    [ch] = rib.receive(eb.key, m.decode(wire, neg_for(eb)))
+    assert ch.family == IPV6_UNICAST and ch.attrs.next_hop == V6("2001:db8::2")
+    [out] = [o for o in rib.take_updates() if ib.key in o.peers]
+    [u] = decoded(out.messages, neg_for(ib))
+    assert u.mp_reach.nlri == (v6,) and u.mp_reach.next_hop == V6("2001:db8::2")
+    assert u.attributes.local_pref == 100 and u.attributes.as_path == AsPath.sequence(65001)
