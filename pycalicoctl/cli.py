@@ -102,6 +102,7 @@ class RootGroup(click.Group):
         argv = ctx.meta["pycalicoctl.argv"]
         options, command, rest = parse_global_options(argv)
         state = ctx.ensure_object(_context_class())
+        ctx.call_on_close(state.close)
         state.log_level = options.get("log_level", "panic")
         ctx.meta["pycalicoctl.debug"] = state.log_level == "debug"
         if options.get("allow_version_mismatch"):

@@ -4,7 +4,7 @@ Tests inject a ready client with ``CliRunner().invoke(cli, args, obj=CliContext(
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from pycalicoctl.docs import DEFAULT_CONFIG_PATH
@@ -18,13 +18,20 @@ class CliContext:
     client: Any = None
     log_level: str = "panic"
     allow_version_mismatch: bool = False
-    extras: dict[str, Any] = field(default_factory=dict)
+    owns_client: bool = False
 
     def get_client(self, config_path: str = DEFAULT_CONFIG_PATH) -> Any:
         """The datastore client, connected on first use from ``-c`` (calicoctl's precedence rules)."""
         if self.client is None:
             self.client = connect(config_path)
+            self.owns_client = True
         return self.client
+
+    def close(self) -> None:
+        """Close the client if this context connected it (an injected client belongs to its owner)."""
+        if self.owns_client and self.client is not None:
+            self.client.close()
+            self.client, self.owns_client = None, False
 
 
 def load_config(config_path: str = DEFAULT_CONFIG_PATH) -> Any:
