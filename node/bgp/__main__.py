@@ -63,7 +63,11 @@ async def serve(path: str, config: FileConfig, restarting: bool) -> None:
                     except (ConfigError, OSError) as exc:
                         log.error("reload failed, keeping the running configuration: %s", exc)
                         continue
-                    await speaker.apply(new.speaker)
+                    try:
+                        await speaker.apply(new.speaker)
+                    except OSError as exc:
+                        log.error("reload could not be applied completely: %s", exc)
+                        continue
                     log.info("configuration reloaded: %d peers", len(new.speaker.peers))
         finally:
             if control is not None:

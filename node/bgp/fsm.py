@@ -14,6 +14,8 @@ Deliberate choices, all permitted by section 8:
 * A passive peer (``passive on`` in BIRD) never starts the ConnectRetryTimer and never
   initiates a connection; it waits in Active.
 * A hold time of 0 means no HoldTimer and no KeepaliveTimer (section 4.2).
+* In Established a header or OPEN error is answered with its own section 6 NOTIFICATION (like
+  UpdateMsgErr), not with the FSM Error the section 8 table lists for events 21 and 22.
 * ``ReleaseResources(retain_routes=True)`` marks the one case where a graceful-restart helper
   may keep the peer's routes as stale: the transport failed in Established without a
   NOTIFICATION (RFC 4724 section 4.2).

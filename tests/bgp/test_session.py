@@ -194,3 +194,31 @@ def test_bird_error_texts():
     assert error_text(6, 3) == "Peer de-configured"
     assert error_text(3, 99) == "Invalid UPDATE message"
     assert error_text(42, 1) == "Error 42/1"
+
+
+def test_garbage_after_the_handshake_never_takes_the_speaker_down():
+    import random
+
+    rng = random.Random(7)
+    blobs = []
+    for _ in range(12):
+        body = bytes(rng.randrange(256) for _ in range(rng.randrange(0, 60)))
+        msg_type = rng.choice([1, 2, 3, 4, 5, 9])
+        length = 19 + len(body) if rng.random() < 0.8 else rng.randrange(0, 5000)
+        blobs.append(b"\xff" * 16 + length.to_bytes(2, "big") + bytes((msg_type,)) + body)
+
+    async def body(speaker, fake):
+        await fake.wait_for(lambda m: isinstance(m, Open))
+        fake.writer.write(KEEPALIVE_BYTES)
+        await fake.wait_for(lambda m: isinstance(m, Update) and m.end_of_rib is not None)
+        for blob in blobs:
+            fake.writer.write(blob)
+        await asyncio.sleep(0.3)
+        # the session either survived (only RFC 7606-tolerable input) or was reset with a NOTIFICATION;
+        # either way the speaker still answers status and keeps its peer
+        status = speaker.status().peers[0]
+        notes = [m for m in fake.received if isinstance(m, Notification)]
+        assert status.state == "Established" or notes
+        assert all(1 <= n.code <= 7 for n in notes)
+
+    run_with_fake(Open.build(64512, 90, "127.0.0.2", GOOD_CAPS), body)
