@@ -232,6 +232,25 @@ class Rib:
         self._peers.pop(key, None)
         return changes
 
+    def peer_restarted(self, key: object, neg: Negotiated) -> list[BestChange]:
+        """RFC 4724 §4.2: a restarting peer is back; flush stale routes it cannot keep.
+
+        Without the Graceful Restart capability in its new OPEN every stale route goes; otherwise
+        those of families it did not list with the forwarding-state bit. The rest wait for its
+        End-of-RIB. Call before ``peer_up``.
+        """
+        stale = self._stale.get(key)
+        if not stale:
+            return []
+        gr = neg.peer_graceful_restart
+        if gr is None:
+            return self.sweep_stale(key)
+        kept = {(f.afi, f.safi) for f in gr.families if f.forwarding_preserved}
+        changes: list[BestChange] = []
+        for family in [f for f in stale if f not in kept]:
+            changes += self.sweep_stale(key, family)
+        return changes
+
     def sweep_stale(self, key: object, family: Family | None = None) -> list[BestChange]:
         """Withdraw the routes of ``key`` still marked stale (End-of-RIB or restart timer)."""
         stale = self._stale.get(key)

@@ -317,3 +317,22 @@ def test_ipv6_routes_from_ebgp_reach_ibgp_peers_with_their_next_hop():
     [u] = decoded(out.messages, neg_for(ib))
     assert u.mp_reach.nlri == (v6,) and u.mp_reach.next_hop == V6("2001:db8::2")
     assert u.attributes.local_pref == 100 and u.attributes.as_path == AsPath.sequence(65001)
+
+
+def test_restarting_peer_back_without_forwarding_state_loses_its_stale_routes():
+    from node.bgp.capabilities import GracefulRestart, GracefulRestartFamily
+    v6 = (0x20010DB8 << 96, 64)
+    for gr, left in ((None, set()),
+                     (GracefulRestart(120, True, families=(GracefulRestartFamily(1, 1, True),)), {P1}),
+                     (GracefulRestart(120, True, families=(GracefulRestartFamily(1, 1, False),
+                                                           GracefulRestartFamily(2, 1, True))), {v6})):
+        rib = Rib(ME)
+        a = peer(2, 65001)
+        up(rib, a)
+        rib.announce(a.key, IPV4_UNICAST, [P1], attrs(65001))
+        rib.announce(a.key, IPV6_UNICAST, [v6], attrs(65001, nh="198.18.0.9"))
+        rib.peer_down(a.key, graceful=True)
+        neg = Negotiated(local_asn=LOCAL_ASN, peer_asn=65001, families=FAMS, peer_graceful_restart=gr)
+        flushed = {p for ch in rib.peer_restarted(a.key, neg) for p in ch.prefixes}
+        assert flushed == {P1, v6} - left
+        assert rib.stale_count(a.key) == len(left)
