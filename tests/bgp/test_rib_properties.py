@@ -121,3 +121,12 @@ def test_loc_rib_and_adj_rib_out_match_a_brute_force_model(ops):
                     expected[prefix] = out
         assert told[p.key] == expected
         assert rib.advertised_count(p.key) == len(expected)
+
+
+@settings(max_examples=300, deadline=None)
+@given(path_attrs, path_attrs, st.sampled_from(PEERS + [None]), st.sampled_from(PEERS + [None]))
+def test_compare_is_antisymmetric_with_the_same_reason(a1, a2, p1, p2):
+    c1 = Candidate(a1, p1, p1 is not None and p1.asn != 65000)
+    c2 = Candidate(a2, p2, p2 is not None and p2.asn != 65000)
+    r12, r21 = compare(c1, c2), compare(c2, c1)
+    assert r12[0] == -r21[0] and r12[1] == r21[1]
