@@ -4,8 +4,8 @@
 * Loc-RIB: per family, ``prefix -> (source key, PathAttributes)`` chosen by ``compare`` (a pure
   comparator returning the deciding ``Reason``). A prefix held by a single source needs no
   comparison; ``_holders`` indexes which sources hold a prefix.
-* Adj-RIB-Out: per *update group* (peers that would be sent identical UPDATEs: same AS, RR-client
-  flag, next-hop options, local addresses, 4-octet AS and families), ``prefix -> exported
+* Adj-RIB-Out: per *update group* (peers that would be sent identical messages: same AS, RR-client
+  flag, next-hop options, local addresses, 4-octet AS, families and enhanced route refresh), ``prefix -> exported
   attributes`` plus the changes not yet sent. UPDATE bytes are encoded once per group and sent to
   every member (the full-table dump for newly Established members is cached until the table
   changes), which keeps a 200-client route reflector small and fast. As RFC 4456 §6 allows, a
@@ -23,8 +23,8 @@ from enum import Enum
 from typing import Iterable, Iterator, NamedTuple
 
 from .attributes import PathAttributes
-from .constants import IPV4_UNICAST, IPV6_UNICAST
-from .message import Update, end_of_rib, pack_updates, pack_withdrawals
+from .constants import IPV4_UNICAST, IPV6_UNICAST, RouteRefreshType
+from .message import RouteRefresh, Update, end_of_rib, pack_updates, pack_withdrawals
 from .negotiate import Negotiated
 from .nlri import Prefix
 from .policy import DEFAULT_LOCAL_PREF, LocalSpeaker, PeerInfo, export_attributes, import_problem
@@ -127,7 +127,7 @@ class _Group:
 
 def _group_key(peer: PeerInfo, neg: Negotiated) -> tuple:
     return (peer.asn, peer.rr_client, peer.next_hop_self, peer.next_hop_keep, peer.local_v4, peer.local_v6,
-            neg.four_octet_as, neg.families)
+            neg.four_octet_as, neg.families, neg.enhanced_route_refresh)
 
 
 class Rib:
@@ -204,11 +204,21 @@ class Rib:
         return self._dump(group)
 
     def refresh(self, key: object, family: Family) -> list[bytes]:
-        """UPDATEs answering a ROUTE-REFRESH for one family (table + End-of-RIB)."""
+        """Messages answering a ROUTE-REFRESH for one family: the table, then End-of-RIB.
+
+        With enhanced route refresh negotiated (RFC 7313 §4) the table is bracketed by BoRR and
+        EoRR instead. A family that was not negotiated gets nothing (RFC 2918 §4).
+        """
         gk = self._member_group.get(key)
         if gk is None:
             return []
-        return self._dump(self._groups[gk], (family,))
+        group = self._groups[gk]
+        messages = self._dump(group, (family,))
+        if not messages or not group.neg.enhanced_route_refresh:
+            return messages
+        afi, safi = family
+        return ([RouteRefresh(afi, safi, RouteRefreshType.BEGIN_OF_RIB).encode()] + messages[:-1]
+                + [RouteRefresh(afi, safi, RouteRefreshType.END_OF_RIB).encode()])
 
     def peer_down(self, key: object, graceful: bool = False) -> list[BestChange]:
         """The session is gone. With ``graceful`` its routes stay (stale) until End-of-RIB or sweep."""

@@ -5,7 +5,7 @@ import pytest
 
 from node.bgp import message as m
 from node.bgp.attributes import AsPath, PathAttributes, UnknownAttribute
-from node.bgp.constants import IPV4_UNICAST, IPV6_UNICAST, OriginCode, WellKnownCommunity
+from node.bgp.constants import IPV4_UNICAST, IPV6_UNICAST, OriginCode, RouteRefreshType, WellKnownCommunity
 from node.bgp.negotiate import Negotiated
 from node.bgp.policy import LocalSpeaker, PeerInfo, export_attributes, import_problem
 from node.bgp.rib import Candidate, Reason, Rib, compare
@@ -267,6 +267,14 @@ def test_route_refresh_resends_table_and_end_of_rib():
     msgs = decoded(rib.refresh(ib.key, IPV4_UNICAST), neg_for(ib))
     assert msgs[0].nlri == (P1,) and msgs[-1].end_of_rib == IPV4_UNICAST and len(msgs) == 2
     assert rib.refresh("nobody", IPV4_UNICAST) == []
+    assert rib.refresh(ib.key, (1, 128)) == []                         # not negotiated: ignored
+    enhanced = peer(3)
+    rib.peer_up(enhanced, Negotiated(local_asn=LOCAL_ASN, peer_asn=LOCAL_ASN, families=FAMS,
+                                     enhanced_route_refresh=True))
+    msgs = [m.decode(x, neg_for(enhanced)) for x in rib.refresh(enhanced.key, IPV4_UNICAST)]
+    assert msgs[0] == m.RouteRefresh(1, 1, RouteRefreshType.BEGIN_OF_RIB)
+    assert msgs[1].nlri == (P1,) and msgs[2] == m.RouteRefresh(1, 1, RouteRefreshType.END_OF_RIB)
+    assert len(msgs) == 3
 
 
 # ---- graceful restart helper ---------------------------------------------------------------------
