@@ -21,6 +21,7 @@ Every write is one compare-and-swap on the backend; invalid input is rejected be
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import ipaddress
@@ -425,9 +426,14 @@ class Client:
         Each affected key prefix is listed once up front (and IPAM blocks once if a pool is created);
         then every resource costs one conditional write. A write that races with another writer falls
         back to the single-resource ``apply``. Once the datastore is unreachable, the remaining resources
-        get the same Unavailable error without further attempts.
+        get the same Unavailable error without further attempts. A backend with ``batch()`` (the local
+        store) commits all the writes at once.
         """
         resources = list(resources)
+        with getattr(self.backend, "batch", contextlib.nullcontext)():
+            return self._apply_all(resources)
+
+    def _apply_all(self, resources: list[Any]) -> list[BulkOutcome]:
         stored: dict[str, KeyValue] = {}
         writable = {r.KIND.kind for r in resources} - READ_ONLY_KINDS
         for prefix in sorted(keys.resource_prefix(kind) for kind in writable):

@@ -115,3 +115,51 @@ def test_a_file_that_is_not_a_database_is_unavailable(tmp_path):
     with pytest.raises(Unavailable) as err:
         LocalBackend(str(path))
     assert str(err.value) == f"cannot open local datastore {path}: file is not a database"
+
+
+def test_batch_commits_once_and_keeps_per_write_outcomes(local_datastore_path):
+    from datastore.errors import AlreadyExists
+
+    store = LocalBackend(local_datastore_path)
+    other = LocalBackend(local_datastore_path)
+    store.create("/calico/existing", b"0")
+    start = store.current_revision()
+    with store.batch():
+        store.create("/calico/a", b"1")
+        with pytest.raises(AlreadyExists):
+            store.create("/calico/existing", b"x")
+        kv = store.update("/calico/a", b"2", store.get("/calico/a").mod_revision)
+        assert [k.key for k in store.list("/calico/")[0]] == ["/calico/a", "/calico/existing"]
+        assert other.list("/calico/")[0][0].key == "/calico/existing"
+    assert kv.mod_revision == start + 2
+    assert other.get("/calico/a") == kv
+    assert other.get("/calico/existing").value == b"0"
+    events = iter(other.watch("/calico/", start))
+    assert [next(events).kv.value for _ in range(2)] == [b"1", b"2"]
+    store.close()
+    other.close()
+
+
+def test_batch_is_discarded_when_an_exception_escapes():
+    store = LocalBackend()
+    start = store.current_revision()
+    with pytest.raises(RuntimeError):
+        with store.batch():
+            store.create("/calico/a", b"1")
+            raise RuntimeError("boom")
+    assert store.list("/calico/") == ([], start)
+    assert store.create("/calico/a", b"1").mod_revision == start + 1
+    store.close()
+
+
+def test_batch_lost_by_sqlite_is_reported_not_silently_dropped():
+    from datastore.errors import Unavailable
+
+    store = LocalBackend()
+    with pytest.raises(Unavailable) as err:
+        with store.batch():
+            store.create("/calico/a", b"1")
+            store._db.execute("ROLLBACK")  # what sqlite does by itself on e.g. SQLITE_FULL
+    assert str(err.value) == "local datastore :memory:: the batch was rolled back by sqlite"
+    assert store.list("/calico/")[0] == []
+    store.close()
