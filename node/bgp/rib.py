@@ -5,13 +5,15 @@
   comparator returning the deciding ``Reason``). A prefix held by a single source needs no
   comparison; ``_holders`` indexes which sources hold a prefix.
 * Adj-RIB-Out: per *update group* (peers that would be sent identical messages: same AS, RR-client
-  flag, next-hop options, local addresses, 4-octet AS, families and enhanced route refresh), ``prefix -> exported
-  attributes`` plus the changes not yet sent. UPDATE bytes are encoded once per group and sent to
-  every member (the full-table dump for newly Established members is cached until the table
-  changes), which keeps a 200-client route reflector small and fast. As RFC 4456 §6 allows, a
-  reflected route also goes back to its originating client, which drops it (ORIGINATOR_ID).
+  flag, next-hop options, local addresses, 4-octet AS, families and enhanced route refresh),
+  ``prefix -> exported attributes`` plus the changes not yet sent. UPDATE bytes are encoded once
+  per group and sent to every member (the full-table dump for newly Established members is cached
+  until the table changes), which keeps a 200-client route reflector small and fast. As RFC 4456
+  §6 allows, a reflected route also goes back to its originating client, which drops it
+  (ORIGINATOR_ID); eBGP peers never get routes whose AS_PATH holds their AS (policy.py).
 * Graceful restart helper: ``peer_down(graceful=True)`` keeps the peer's routes marked stale;
-  fresh announcements clear the mark; End-of-RIB or ``sweep_stale`` withdraws what is left.
+  fresh announcements clear the mark; End-of-RIB or ``sweep_stale`` withdraws what is left;
+  ``peer_restarted`` flushes the families whose forwarding state the peer did not keep.
 
 Every mutating call returns the list of ``BestChange`` events (Loc-RIB changes) for the route
 programmer; ``take_updates`` returns the encoded UPDATEs each group still has to send.
