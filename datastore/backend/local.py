@@ -6,7 +6,8 @@ revision it created). Every write is one ``BEGIN IMMEDIATE`` transaction that bu
 changes ``kv`` and appends to ``changes``, so several processes can share the file (WAL journal,
 busy timeout) without lost updates. A watch polls the change log by revision; writers in the same
 process wake it at once. The change log is trimmed to the last ``history`` revisions, as etcd compacts.
-``":memory:"`` gives a private, fast store for tests.
+``batch()`` runs many writes in one transaction (each still its own savepoint and CAS outcome) for bulk
+loads. ``":memory:"`` gives a private, fast store for tests. sqlite failures surface as Unavailable.
 """
 from __future__ import annotations
 
