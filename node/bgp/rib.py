@@ -187,6 +187,7 @@ class Rib:
 
     def peer_up(self, peer: PeerInfo, neg: Negotiated) -> list[bytes]:
         """Register an Established peer; return its initial UPDATEs (full table + End-of-RIB)."""
+        self._leave_group(peer.key)
         self._peers[peer.key] = peer
         self._in.setdefault(peer.key, {})
         gk = _group_key(peer, neg)
@@ -224,12 +225,7 @@ class Rib:
 
     def peer_down(self, key: object, graceful: bool = False) -> list[BestChange]:
         """The session is gone. With ``graceful`` its routes stay (stale) until End-of-RIB or sweep."""
-        gk = self._member_group.pop(key, None)
-        if gk is not None:
-            group = self._groups[gk]
-            group.members.discard(key)
-            if not group.members:
-                del self._groups[gk]
+        self._leave_group(key)
         if graceful:
             tables = self._in.get(key, {})
             stale = self._stale.setdefault(key, {})
@@ -361,6 +357,14 @@ class Rib:
         return out
 
     # ----- internals -----------------------------------------------------------------------------
+
+    def _leave_group(self, key: object) -> None:
+        gk = self._member_group.pop(key, None)
+        if gk is not None:
+            group = self._groups[gk]
+            group.members.discard(key)
+            if not group.members:
+                del self._groups[gk]
 
     def _encode(self, group: _Group, family: Family, items: Iterable[tuple[Prefix, PathAttributes | None]]
                 ) -> list[bytes]:

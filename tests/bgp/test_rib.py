@@ -344,3 +344,13 @@ def test_restarting_peer_back_without_forwarding_state_loses_its_stale_routes():
         flushed = {p for ch in rib.peer_restarted(a.key, neg) for p in ch.prefixes}
         assert flushed == {P1, v6} - left
         assert rib.stale_count(a.key) == len(left)
+
+
+def test_peer_up_again_moves_the_peer_to_its_new_group():
+    rib = Rib(ME)
+    a = peer(2, 65001)
+    up(rib, a)
+    rib.peer_up(a, Negotiated(local_asn=LOCAL_ASN, peer_asn=65001, families=FAMS, four_octet_as=False))
+    rib.originate(IPV4_UNICAST, {P1: PathAttributes()})
+    [out] = rib.take_updates()
+    assert out.peers == frozenset({a.key})
