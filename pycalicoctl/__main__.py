@@ -6,19 +6,41 @@ shell-completion machinery only when a completion request (``_PYCALICOCTL_COMPLE
 from __future__ import annotations
 
 import os
+import sys
 
 COMPLETE_VAR = "_PYCALICOCTL_COMPLETE"
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run pycalicoctl with ``argv`` (default ``sys.argv[1:]``) and exit with calicoctl's code."""
+    """Run pycalicoctl with ``argv`` and exit with calicoctl's code.
+
+    Without ``argv`` (a real invocation reading ``sys.argv``) the process ends with ``os._exit``
+    once output is flushed and the client closed: interpreter teardown of the imported modules
+    would otherwise add ~30 ms to every command. With ``argv`` it raises SystemExit as usual.
+    """
     from pycalicoctl.cli import cli
 
     if os.environ.get(COMPLETE_VAR):
         from pycalicoctl.completion import run_if_requested
 
         run_if_requested(cli)
-    cli.main(args=argv, prog_name="calicoctl")
+    if argv is not None:
+        cli.main(args=argv, prog_name="calicoctl")
+        return
+    code = cli.main(args=sys.argv[1:], prog_name="calicoctl", standalone_mode=False)
+    _exit_now(code)
+
+
+def _exit_now(code: int) -> None:
+    """Flush what was written and leave without interpreter teardown."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    if "logging" in sys.modules:
+        sys.modules["logging"].shutdown()
+    os._exit(code)
 
 
 if __name__ == "__main__":
