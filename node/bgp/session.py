@@ -32,6 +32,8 @@ from .transport import connect, peer_address
 log = logging.getLogger(__name__)
 
 READ_CHUNK = 1 << 18
+#: Octets we let wait for a peer that does not read before dropping its session.
+MAX_WRITE_BUFFER = 64 << 20
 CONNECT_TIMEOUT = 5.0
 
 _TIMER_EVENTS = {
@@ -113,8 +115,11 @@ class _Connection:
 class Session:
     """One FSM instance for a configured peer (plus, during a collision, a second one)."""
 
-    def __init__(self, peer: PeerConfig, host: SessionHost, *, local_address: str | None = None):
+    def __init__(self, peer: PeerConfig, host: SessionHost, *, local_address: str | None = None,
+                 max_write_buffer: int = MAX_WRITE_BUFFER):
         self.peer = peer
+        self.max_write_buffer = max_write_buffer
+        self._overflowing = False
         self.host = host
         self.local_address = local_address
         self.fsm = F.Fsm(config=F.FsmConfig(hold_time=peer.hold_time, connect_retry_time=peer.connect_retry_time,
@@ -196,18 +201,28 @@ class Session:
         self.post(F.Event(kind))
 
     def send(self, data: bytes) -> None:
-        """Queue encoded messages on the connection (Established only)."""
-        if self._conn is not None:
-            self._conn.writer.write(data)
+        """Queue encoded messages on the connection (Established only).
 
-    async def drain(self) -> None:
-        """Wait until the socket buffer has room again."""
+        The queue is bounded: a peer that stops reading until ``max_write_buffer`` octets are
+        waiting loses the connection (Idle, then a retry after the error wait time).
+        """
         conn = self._conn
-        if conn is not None:
-            try:
-                await conn.writer.drain()
-            except ConnectionError:
-                pass
+        if conn is None:
+            return
+        conn.writer.write(data)
+        if conn.writer.transport.get_write_buffer_size() > self.max_write_buffer and not self._overflowing:
+            self._overflowing = True
+            asyncio.get_running_loop().call_soon(self._overflow, conn)
+
+    def _overflow(self, conn: _Connection) -> None:
+        self._overflowing = False
+        if self._conn is not conn:
+            return
+        log.warning("%s: peer is not reading, %d octets queued: dropping the session", self.peer.name,
+                    conn.writer.transport.get_write_buffer_size())
+        conn.writer.transport.abort()
+        self._apply_all(F.Event(F.EventKind.AutomaticStop), skip_notification=True)
+        self.last_error = "Error: Send buffer overflow"
 
     def request_refresh(self, afi: int, safi: int) -> None:
         """Send a ROUTE-REFRESH (if the peer supports it)."""

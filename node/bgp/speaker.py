@@ -41,7 +41,7 @@ from .negotiate import Negotiated, check_open, negotiate
 from .nlri import from_network
 from .policy import LocalSpeaker, PeerInfo
 from .rib import BestChange, Family, Rib
-from .session import Session
+from .session import MAX_WRITE_BUFFER, Session
 from .transport import listening_socket, peer_address, set_gtsm, set_md5, set_ttl_255
 
 log = logging.getLogger(__name__)
@@ -71,8 +71,9 @@ class _Peer:
 class Speaker:
     """A BGP-4 speaker; see the module docstring."""
 
-    def __init__(self, config: SpeakerConfig, *, restarting: bool = False):
+    def __init__(self, config: SpeakerConfig, *, restarting: bool = False, max_write_buffer: int = MAX_WRITE_BUFFER):
         self.config = config
+        self._max_write_buffer = max_write_buffer
         self._restarting = restarting
         self._restart_pending: set[str] = set()
         self._rib = Rib(_local(config))
@@ -187,7 +188,8 @@ class Speaker:
         peer.main.start()
 
     def _new_session(self, config: PeerConfig) -> Session:
-        return Session(config, self, local_address=self.config.listen_address)
+        return Session(config, self, local_address=self.config.listen_address,
+                       max_write_buffer=self._max_write_buffer)
 
     def _remove_peer(self, peer: _Peer, subcode: int) -> None:
         del self._peers[peer.key]

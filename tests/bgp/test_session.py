@@ -222,3 +222,32 @@ def test_garbage_after_the_handshake_never_takes_the_speaker_down():
         assert all(1 <= n.code <= 7 for n in notes)
 
     run_with_fake(Open.build(64512, 90, "127.0.0.2", GOOD_CAPS), body)
+
+
+def test_a_peer_that_stops_reading_is_dropped_at_the_write_bound():
+    port = free_port()
+    routes = tuple(OriginatedRoute(ipaddress.IPv4Network(((10 << 24) | (i << 8), 24))) for i in range(30000))
+
+    async def main():
+        async def never_reads(reader, writer):
+            # asks for our table again and again (the kernel buffers a few MB) but reads nothing
+            writer.write(Open.build(64512, 90, "127.0.0.2", GOOD_CAPS).encode() + KEEPALIVE_BYTES)
+            writer.write(RouteRefreshMsg(1, 1).encode() * 40)
+            await asyncio.sleep(30)
+
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        listener.bind(("127.0.0.2", port))
+        server = await asyncio.start_server(never_reads, sock=listener)
+        try:
+            async with Speaker(config(port, routes), max_write_buffer=64 << 10) as speaker:
+                loop = asyncio.get_running_loop()
+                end = loop.time() + 10
+                while speaker.status().peers[0].last_error != "Error: Send buffer overflow":
+                    assert loop.time() < end, speaker.status().peers[0]
+                    await asyncio.sleep(0.05)
+                assert speaker.peer_state("Global_127_0_0_2") is not State.ESTABLISHED
+        finally:
+            server.close()
+
+    asyncio.run(asyncio.wait_for(main(), 30))
