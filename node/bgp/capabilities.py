@@ -20,15 +20,17 @@ Anything else is kept verbatim as ``UnknownCapability`` so it can be logged or e
 from __future__ import annotations
 
 import struct
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Callable, ClassVar
 
 from .constants import CapabilityCode, OpenSubcode
 from .errors import OpenMessageError
 
 
-class Capability:
-    """Base class; subclasses set CODE and implement decode_value / encode_value."""
+class Capability(ABC):
+    """Base class: subclasses set CODE and implement ``encode_value``; registered ones also have a
+    ``decode_value(value) -> Capability`` classmethod raising OpenMessageError when malformed."""
 
     CODE: ClassVar[int]
 
@@ -37,14 +39,9 @@ class Capability:
         """Capability code octet."""
         return self.CODE
 
-    @classmethod
-    def decode_value(cls, value: bytes) -> "Capability":
-        """Build the capability from its value octets; raise OpenMessageError if malformed."""
-        raise NotImplementedError
-
+    @abstractmethod
     def encode_value(self) -> bytes:
         """The value octets of this capability."""
-        raise NotImplementedError
 
     def encode(self) -> bytes:
         """The full TLV."""
@@ -52,11 +49,11 @@ class Capability:
         return bytes((self.code, len(value))) + value
 
 
-_REGISTRY: dict[int, type[Capability]] = {}
+_REGISTRY: dict[int, Callable[[bytes], Capability]] = {}
 
 
-def _register(cls: type[Capability]) -> type[Capability]:
-    _REGISTRY[cls.CODE] = cls
+def _register(cls: type) -> type:
+    _REGISTRY[cls.CODE] = cls.decode_value
     return cls
 
 
@@ -206,8 +203,8 @@ def decode_capabilities(data: bytes) -> tuple[Capability, ...]:
         if i + 2 + length > end:
             raise OpenMessageError(OpenSubcode.UNSPECIFIC, b"", f"capability {code} overruns its parameter")
         value = bytes(data[i + 2:i + 2 + length])
-        cls = _REGISTRY.get(code)
-        caps.append(cls.decode_value(value) if cls else UnknownCapability(code, value))
+        decoder = _REGISTRY.get(code)
+        caps.append(decoder(value) if decoder else UnknownCapability(code, value))
         i += 2 + length
     return tuple(caps)
 
