@@ -394,7 +394,7 @@ class DecodedAttributes(NamedTuple):
 def decode_attributes(data: bytes, neg: Negotiated) -> DecodedAttributes:
     """Decode an UPDATE's path attribute field (everything but the NLRI inside MP_* attributes).
 
-    MP_REACH/MP_UNREACH are returned as (flags, value_start, value_end) for message.py.
+    MP_REACH/MP_UNREACH are returned as (tlv_start, value_start, value_end) for message.py.
     Problems of every RFC 7606 action are returned; the caller raises SESSION_RESET ones and
     checks for missing mandatory attributes (which depends on the NLRI).
     """
