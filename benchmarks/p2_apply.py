@@ -15,7 +15,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 
 from p1_get_ippools import PYCALICOCTL, cli_env, etcd_server, pools_yaml, timed
@@ -76,6 +75,7 @@ def main() -> None:
         path = os.path.join(tmp, "resources.yaml")
         with open(path, "w") as handle:
             handle.write(document)
+        timed([PYCALICOCTL, "get", "ippools"], env)  # warm the bytecode cache
         ours, reference = [], []
         pairs_path = os.path.join(tmp, "pairs.json")
         for _ in range(args.rounds):
@@ -96,7 +96,6 @@ def main() -> None:
     print(f"  pycalicoctl apply -f        median {ours_s * 1000:8.1f} ms  ({args.count / ours_s:7.0f} resources/s)")
     print(f"  EtcdClient.put x{args.count:<5}     median {ref_s * 1000:8.1f} ms  ({args.count / ref_s:7.0f} keys/s)")
     print(f"  median ratio {ours_s / ref_s:.2f}x (target <= 2x)")
-    time.sleep(0)
 
 
 if __name__ == "__main__":
