@@ -242,3 +242,23 @@ def test_go_template_sees_go_zero_values(calicoctl):
     assert listed.out == "IPPoolList 1"
     wrong = calicoctl("get", "ippool", "a", "-o", "go-template={{range .}}{{.Spec.Colour}}{{end}}")
     assert (wrong.code, wrong.err) == (1, "template: get: can't evaluate field Colour in type v3.IPPoolSpec\n")
+
+
+def test_label_namespaced_resource(calicoctl):
+    netset = ("apiVersion: projectcalico.org/v3\nkind: NetworkSet\nmetadata:\n  name: web\n  namespace: shop\n"
+              "spec:\n  nets: [198.18.3.0/24]\n")
+    calicoctl("create", "-f", "-", stdin=netset)
+    assert calicoctl("label", "networksets", "web", "tier=front").err == "networksets web not found\n"
+    done = calicoctl("label", "networksets", "web", "tier=front", "--namespace=shop")
+    assert (done.code, done.out) == (0, "Successfully set label tier on networksets web\n")
+    assert "      tier: front\n" in calicoctl("get", "networksets", "-n", "shop", "-o", "yaml").out
+
+
+def test_replace_quirk_counts_failures_as_handled(calicoctl):
+    calicoctl("create", "-f", "-", stdin=POOL.format(name="a", cidr="10.1.0.0/24"))
+    docs = (POOL.format(name="a", cidr="10.1.0.0/24") + "---\n" + POOL.format(name="ghost", cidr="10.2.0.0/24")
+            + "---\n" + POOL.format(name="a", cidr="10.1.0.0/24"))
+    result = calicoctl("replace", "-f", "-", stdin=docs)
+    assert result.code == 1
+    assert result.out == "Partial success: replaced the first 3 out of 3 'IPPool' resources:\n"
+    assert result.err == "Hit error: resource does not exist: IPPool(ghost) with error: <nil>\n"
