@@ -337,7 +337,7 @@ class IPAM:
         raise IPAMError(f"too many conflicts assigning from block {cidr}")
 
     # --- specific address --------------------------------------------------------------------
-    def assign_ip(self, address: IPAddress, handle_id: str, attrs: Mapping[str, str], hostname: str) -> None:
+    def assign_ip(self, address: IPAddress, handle_id: str | None, attrs: Mapping[str, str], hostname: str) -> None:
         """Assign one given address (claiming its block for ``hostname`` if it has none)."""
         pool = next((p for p in self._pools() if address in p.cidr), None)
         if pool is None:
@@ -456,8 +456,11 @@ class IPAM:
             return list(outcome.released if report_released else outcome.unallocated)
         raise IPAMError(f"too many conflicts releasing from block {cidr}")
 
-    def _change_handle(self, handle_id: str, block_cidr: str, delta: int) -> None:
-        """Add ``delta`` addresses in ``block_cidr`` to a handle (CAS); an emptied handle is deleted."""
+    def _change_handle(self, handle_id: str | None, block_cidr: str, delta: int) -> None:
+        """Add ``delta`` addresses in ``block_cidr`` to a handle (CAS); an emptied handle is deleted.
+        Allocations without a handle (allowed by Calico's AssignIP) have no record to change."""
+        if handle_id is None:
+            return
         key = HandleKey(handle_id).path
         for _ in range(DATASTORE_RETRIES):
             try:
