@@ -262,3 +262,14 @@ def test_replace_quirk_counts_failures_as_handled(calicoctl):
     assert result.code == 1
     assert result.out == "Partial success: replaced the first 3 out of 3 'IPPool' resources:\n"
     assert result.err == "Hit error: resource does not exist: IPPool(ghost) with error: <nil>\n"
+
+
+def test_go_template_join_functions(calicoctl):
+    netset = ("apiVersion: projectcalico.org/v3\nkind: GlobalNetworkSet\nmetadata:\n  name: nets\n"
+              "  labels:\n    b: two\n    a: one\nspec:\n  nets: [198.18.1.0/24, 198.18.2.0/24, 198.18.3.0/24]\n")
+    calicoctl("create", "-f", "-", stdin=netset)
+    joined = calicoctl("get", "gnetsets", "nets", "-o", 'go-template={{range .}}{{join .Spec.Nets ";"}}{{end}}')
+    assert joined.out == "198.18.1.0/24;198.18.2.0/24;198.18.3.0/24"
+    truncated = calicoctl("get", "gnetsets", "nets", "-o",
+                          'go-template={{range .}}{{joinAndTruncate .Spec.Nets "," 20}}|{{join .Labels ","}}{{end}}')
+    assert truncated.out == "198.18.1.0/24,198...|a=one,b=two"
