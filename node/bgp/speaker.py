@@ -86,6 +86,8 @@ class Speaker:
         self._queues: list[asyncio.Queue] = []
         self._flush_scheduled = False
         self._originated: dict[Family, dict] = {}
+        self._joining: dict[str, Session] = {}
+        self._held: dict[str, list[Update]] = {}
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -316,14 +318,17 @@ class Speaker:
             peer.restart_timer.cancel()
             peer.restart_timer = None
         self._restart_pending.discard(peer.key)
-        info = self._peer_info(session)
-        messages = self._rib.peer_up(info, session.negotiated)
-        session.send(b"".join(messages))
-        log.info("%s: Established (router id %s)", session.peer.name, info.router_id)
+        self._joining[peer.key] = session
+        self._schedule_flush()
+        log.info("%s: Established (router id %s)", session.peer.name, session.remote_open.router_id)
 
     def update_received(self, session: Session, update: Update) -> None:
-        """Apply an UPDATE to the RIB and propagate."""
-        self._publish(self._rib.receive(session.peer.key, update))
+        """Apply an UPDATE to the RIB and propagate (held until the peer's initial table is out)."""
+        key = session.peer.key
+        if key in self._joining:
+            self._held.setdefault(key, []).append(update)
+            return
+        self._publish(self._rib.receive(key, update))
         self._schedule_flush()
 
     def refresh_requested(self, session: Session, request: RouteRefreshMessage) -> None:
@@ -347,6 +352,8 @@ class Speaker:
             return
         if not session.was_established:
             return
+        self._joining.pop(peer.key, None)
+        self._held.pop(peer.key, None)
         neg = session.negotiated
         gr = neg.peer_graceful_restart if neg is not None else None
         if retain_routes and gr is not None and self.config.graceful_restart_time:
@@ -387,7 +394,27 @@ class Speaker:
             asyncio.get_running_loop().call_soon(self._flush)
 
     def _flush(self) -> None:
+        """Send what the RIB has pending; first give peers that just came up their initial table.
+
+        Peers that reach Established in the same loop iteration join together, so one encoded
+        table dump (cached by the RIB while the table is unchanged) serves all of them.
+        """
         self._flush_scheduled = False
+        if self._joining:
+            self._send_pending()
+            joining, self._joining = self._joining, {}
+            for key, session in joining.items():
+                peer = self._peers.get(key)
+                if peer is None or peer.main is not session or session.state is not F.State.ESTABLISHED:
+                    self._held.pop(key, None)
+                    continue
+                session.send(b"".join(self._rib.peer_up(self._peer_info(session), session.negotiated)))
+            for key in joining:
+                for update in self._held.pop(key, ()):
+                    self._publish(self._rib.receive(key, update))
+        self._send_pending()
+
+    def _send_pending(self) -> None:
         for out in self._rib.take_updates():
             data = b"".join(out.messages)
             for key in out.peers:

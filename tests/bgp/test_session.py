@@ -232,6 +232,7 @@ def test_a_peer_that_stops_reading_is_dropped_at_the_write_bound():
         async def never_reads(reader, writer):
             # asks for our table again and again (the kernel buffers a few MB) but reads nothing
             writer.write(Open.build(64512, 90, "127.0.0.2", GOOD_CAPS).encode() + KEEPALIVE_BYTES)
+            await asyncio.sleep(0.3)
             writer.write(RouteRefreshMsg(1, 1).encode() * 40)
             await asyncio.sleep(30)
 
@@ -251,3 +252,24 @@ def test_a_peer_that_stops_reading_is_dropped_at_the_write_bound():
             server.close()
 
     asyncio.run(asyncio.wait_for(main(), 30))
+
+
+def test_updates_arriving_with_the_first_keepalive_are_applied():
+    from node.bgp.attributes import PathAttributes
+    from node.bgp.message import pack_updates
+
+    attrs = PathAttributes(next_hop=ipaddress.IPv4Address("127.0.0.2"), local_pref=100)
+    burst = KEEPALIVE_BYTES + b"".join(pack_updates((1, 1), [((10 << 24) | (9 << 16), 16)], attrs, Negotiated()))
+
+    async def body(speaker, fake):
+        await fake.wait_for(lambda m: isinstance(m, Open))
+        fake.writer.write(burst)  # KEEPALIVE and an UPDATE in one segment, before our table went out
+        await fake.wait_for(lambda m: isinstance(m, Update) and m.end_of_rib is not None)
+        loop = asyncio.get_running_loop()
+        end = loop.time() + 3
+        while ipaddress.ip_network("10.9.0.0/16") not in speaker.loc_rib():
+            assert loop.time() < end
+            await asyncio.sleep(0.02)
+        assert speaker.status().peers[0].prefixes_received == 1
+
+    run_with_fake(Open.build(64512, 90, "127.0.0.2", GOOD_CAPS), body)
