@@ -273,3 +273,16 @@ def test_updates_arriving_with_the_first_keepalive_are_applied():
         assert speaker.status().peers[0].prefixes_received == 1
 
     run_with_fake(Open.build(64512, 90, "127.0.0.2", GOOD_CAPS), body)
+
+
+def test_speaker_requests_a_route_refresh():
+    async def body(speaker, fake):
+        await fake.wait_for(lambda m: isinstance(m, Open))
+        fake.writer.write(KEEPALIVE_BYTES)
+        await fake.wait_for(lambda m: isinstance(m, Update) and m.end_of_rib is not None)
+        speaker.request_refresh("Global_127_0_0_2")
+        await fake.wait_for(lambda m: isinstance(m, RouteRefreshMsg))
+        request = next(m for m in fake.received if isinstance(m, RouteRefreshMsg))
+        assert (request.afi, request.safi) == (1, 1)
+
+    run_with_fake(Open.build(64512, 90, "127.0.0.2", GOOD_CAPS), body)
