@@ -532,7 +532,7 @@ def split_messages(buffer: bytes) -> tuple[list[tuple[MessageType, bytes]], int]
     return out, i
 
 
-def _pack(family: Family, prefixes: list[Prefix] | tuple[Prefix, ...], fixed: int) -> Iterator[list[Prefix]]:
+def _pack(prefixes: list[Prefix] | tuple[Prefix, ...], fixed: int) -> Iterator[list[Prefix]]:
     """Split prefixes into chunks whose encoding fits next to ``fixed`` octets in one message."""
     room = MAX_MESSAGE_LEN - fixed
     chunk: list[Prefix] = []
@@ -555,7 +555,7 @@ def pack_updates(family: Family, prefixes: list[Prefix] | tuple[Prefix, ...], at
         return []
     if family == IPV4_UNICAST:
         fixed = len(Update(attributes=attrs, nlri=((0, 0),)).encode(neg)) - 1
-        return [Update(attributes=attrs, nlri=tuple(c)).encode(neg) for c in _pack(family, prefixes, fixed)]
+        return [Update(attributes=attrs, nlri=tuple(c)).encode(neg) for c in _pack(prefixes, fixed)]
     afi, safi = family
     if attrs.next_hop is None:
         raise ValueError("an MP_REACH_NLRI announcement needs a next hop")
@@ -565,16 +565,16 @@ def pack_updates(family: Family, prefixes: list[Prefix] | tuple[Prefix, ...], at
         return Update(attributes=base, mp_reach=MpReach(afi, safi, attrs.next_hop, chunk, attrs.next_hop_link_local))
 
     fixed = len(build(()).encode(neg)) + 2
-    return [build(tuple(c)).encode(neg) for c in _pack(family, prefixes, fixed)]
+    return [build(tuple(c)).encode(neg) for c in _pack(prefixes, fixed)]
 
 
 def pack_withdrawals(family: Family, prefixes: list[Prefix] | tuple[Prefix, ...], neg: Negotiated) -> list[bytes]:
     """As few UPDATE messages as possible withdrawing ``prefixes``."""
     if family == IPV4_UNICAST:
-        return [Update(withdrawn=tuple(c)).encode(neg) for c in _pack(family, prefixes, HEADER_LEN + 4)]
+        return [Update(withdrawn=tuple(c)).encode(neg) for c in _pack(prefixes, HEADER_LEN + 4)]
     afi, safi = family
     fixed = len(Update(mp_unreach=MpUnreach(afi, safi)).encode(neg)) + 2
-    return [Update(mp_unreach=MpUnreach(afi, safi, tuple(c))).encode(neg) for c in _pack(family, prefixes, fixed)]
+    return [Update(mp_unreach=MpUnreach(afi, safi, tuple(c))).encode(neg) for c in _pack(prefixes, fixed)]
 
 
 def end_of_rib(family: Family, neg: Negotiated) -> bytes:

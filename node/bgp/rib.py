@@ -234,7 +234,7 @@ class Rib:
             return []
         changes = self.sweep_stale(key)
         for family, table in list(self._in.get(key, {}).items()):
-            changes += self._withdraw(key, family, list(table))
+            changes += self.withdraw(key, family, list(table))
         self._in.pop(key, None)
         self._stale.pop(key, None)
         self._peers.pop(key, None)
@@ -268,7 +268,7 @@ class Rib:
         for fam in ([family] if family is not None else list(stale)):
             prefixes = stale.pop(fam, None)
             if prefixes:
-                changes += self._withdraw(key, fam, list(prefixes))
+                changes += self.withdraw(key, fam, list(prefixes))
         if not stale:
             del self._stale[key]
         return changes
@@ -280,7 +280,7 @@ class Rib:
         changes: list[BestChange] = []
         for family, prefixes in update.withdrawals():
             if family in self._best:
-                changes += self._withdraw(key, family, prefixes)
+                changes += self.withdraw(key, family, prefixes)
         for family, prefixes, attrs in update.announced():
             if family in self._best:
                 changes += self.announce(key, family, prefixes, attrs)
@@ -294,7 +294,7 @@ class Rib:
         """Routes from ``key`` for ``prefixes`` sharing ``attrs``; loops are treated as withdrawals."""
         source = self._peers[key] if key != LOCAL else None
         if source is not None and import_problem(attrs, source, self.local) is not None:
-            return self._withdraw(key, family, prefixes)
+            return self.withdraw(key, family, prefixes)
         table = self._in[key].setdefault(family, {})
         holders = self._holders[family]
         best = self._best[family]
@@ -331,7 +331,7 @@ class Rib:
         """Reconcile the locally originated routes of a family to exactly ``routes``."""
         current = self._in[LOCAL].get(family, {})
         gone = [p for p in current if p not in routes]
-        changes = self._withdraw(LOCAL, family, gone) if gone else []
+        changes = self.withdraw(LOCAL, family, gone) if gone else []
         by_attrs: dict[int, tuple[PathAttributes, list[Prefix]]] = {}
         for prefix, attrs in routes.items():
             if current.get(prefix) != attrs:
@@ -414,7 +414,8 @@ class Rib:
         exports[key] = (attrs, out)
         return out
 
-    def _withdraw(self, key: object, family: Family, prefixes: Iterable[Prefix]) -> list[BestChange]:
+    def withdraw(self, key: object, family: Family, prefixes: Iterable[Prefix]) -> list[BestChange]:
+        """Remove routes of ``key`` for ``prefixes`` (unknown ones are ignored)."""
         table = self._in.get(key, {}).get(family)
         if not table:
             return []

@@ -89,9 +89,9 @@ def test_best_path_follows_announcements_and_withdrawals():
     [ch] = rib.announce(b.key, IPV4_UNICAST, [P1], short)
     assert ch.prefixes == (P1,) and ch.source == b
     assert rib.best(IPV4_UNICAST, P1) == (b, short)
-    [ch] = rib._withdraw(b.key, IPV4_UNICAST, [P1])
+    [ch] = rib.withdraw(b.key, IPV4_UNICAST, [P1])
     assert ch.source == a and rib.best(IPV4_UNICAST, P1) == (a, long_path)
-    [ch] = rib._withdraw(a.key, IPV4_UNICAST, [P1])
+    [ch] = rib.withdraw(a.key, IPV4_UNICAST, [P1])
     assert ch.attrs is None and ch.prefixes == (P1,)
     assert rib.best(IPV4_UNICAST, P1) is None and rib.loc_rib_size(IPV4_UNICAST) == 1
     assert rib.announce(a.key, IPV4_UNICAST, [P2], long_path) == []   # same path again: no event

@@ -87,7 +87,7 @@ def test_loc_rib_and_adj_rib_out_match_a_brute_force_model(ops):
                 else:
                     adj_in[p].pop(prefix, None)
         elif kind == "withdraw":
-            rib._withdraw(p.key, IPV4_UNICAST, item[2])
+            rib.withdraw(p.key, IPV4_UNICAST, item[2])
             for prefix in item[2]:
                 adj_in[p].pop(prefix, None)
         elif kind == "down" and p.key in told:
