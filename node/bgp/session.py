@@ -375,14 +375,13 @@ class Session:
             while self._conn is conn:
                 try:
                     chunk = await conn.reader.read(READ_CHUNK)
+                    error = "Socket: Connection closed"
                 except (ConnectionError, OSError) as exc:
                     chunk = b""
-                    self.last_error = f"Socket: {_strerror(exc)}"
-                else:
-                    if not chunk:
-                        self.last_error = "Socket: Connection closed"
+                    error = f"Socket: {_strerror(exc)}"
                 if not chunk:
                     if self._conn is conn:
+                        self.last_error = error
                         self.post(F.Event(F.EventKind.TcpConnectionFails))
                     return
                 buffer = buffer + chunk if buffer else chunk

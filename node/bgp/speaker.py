@@ -147,10 +147,10 @@ class Speaker:
                 self._remove_peer(peer, CeaseSubcode.PEER_DECONFIGURED)
             elif peer.config != wanted[key]:
                 self._remove_peer(peer, CeaseSubcode.OTHER_CONFIGURATION_CHANGE)
-        for key, peer_config in wanted.items():
-            if key not in self._peers:
-                self._add_peer(peer_config)
+        added = [self._add_peer(peer_config) for key, peer_config in wanted.items() if key not in self._peers]
         self._apply_socket_options()
+        for peer in added:
+            peer.main.start()
         self._originate(config)
 
     async def _reconcile_listener(self, config: SpeakerConfig, force: bool) -> None:
@@ -184,10 +184,10 @@ class Speaker:
             if peer.config.password and (sock.family == socket.AF_INET6 or peer.config.address.version == 4):
                 set_md5(sock, peer.config.address, peer.config.password)
 
-    def _add_peer(self, config: PeerConfig) -> None:
+    def _add_peer(self, config: PeerConfig) -> _Peer:
         peer = _Peer(config, self._new_session(config))
         self._peers[config.key] = peer
-        peer.main.start()
+        return peer
 
     def _new_session(self, config: PeerConfig) -> Session:
         return Session(config, self, local_address=self.config.listen_address,
@@ -201,6 +201,7 @@ class Speaker:
         if peer.restart_timer is not None:
             peer.restart_timer.cancel()
         self._publish(self._rib.peer_down(peer.key))
+        self._schedule_flush()
         sock = self._listen_sock
         if peer.config.password and sock is not None and \
                 (sock.family == socket.AF_INET6 or peer.config.address.version == 4):

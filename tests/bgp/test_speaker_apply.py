@@ -105,3 +105,26 @@ def test_change_queue_overflow_yields_resync():
             assert net("10.3.0.0/24") in a.loc_rib() and len(a.loc_rib()) == 1
 
     asyncio.run(asyncio.wait_for(main(), 20))
+
+
+def test_removing_a_peer_withdraws_its_routes_from_the_others():
+    port = free_port()
+
+    async def main():
+        def ebgp(addr, asn):
+            return PeerConfig(ipaddress.ip_address(addr), asn, port=port, connect_retry_time=1, error_wait_time=1)
+
+        a_cfg = SpeakerConfig(router_id=ipaddress.IPv4Address("127.0.0.1"), asn=64512, listen_address="127.0.0.1",
+                              listen_port=port, peers=(ebgp("127.0.0.2", 65001), ebgp("127.0.0.3", 65002)))
+        b_cfg = SpeakerConfig(router_id=ipaddress.IPv4Address("127.0.0.2"), asn=65001, listen_address="127.0.0.2",
+                              listen_port=port, peers=(ebgp("127.0.0.1", 64512),),
+                              prefixes=(OriginatedRoute(net("10.50.0.0/24")),))
+        c_cfg = SpeakerConfig(router_id=ipaddress.IPv4Address("127.0.0.3"), asn=65002, listen_address="127.0.0.3",
+                              listen_port=port, peers=(ebgp("127.0.0.1", 64512),))
+        async with Speaker(a_cfg) as a, Speaker(b_cfg), Speaker(c_cfg) as c:
+            await wait_for(lambda: net("10.50.0.0/24") in c.loc_rib(), what="B's route via A")
+            assert c.loc_rib()[net("10.50.0.0/24")][1].as_path.segments == ((2, (64512, 65001)),)
+            await a.apply(dataclasses.replace(a_cfg, peers=a_cfg.peers[1:]))
+            await wait_for(lambda: net("10.50.0.0/24") not in c.loc_rib(), what="withdrawn after peer removal")
+
+    asyncio.run(asyncio.wait_for(main(), 30))
