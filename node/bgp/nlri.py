@@ -30,14 +30,6 @@ class NlriError(ValueError):
     """Raised by the prefix decoder; callers turn it into the UPDATE error their field needs."""
 
 
-def width(afi: int) -> int:
-    """Address width in octets for an AFI we support."""
-    try:
-        return _WIDTH[afi]
-    except KeyError:
-        raise ValueError(f"unsupported AFI {afi}") from None
-
-
 def decode_prefixes(data: bytes, afi: int, start: int = 0, end: int | None = None) -> list[Prefix]:
     """Decode the prefixes in ``data[start:end]``; NlriError if any is too long or truncated."""
     w = _WIDTH[afi]
@@ -75,11 +67,6 @@ def encode_prefixes(prefixes: Iterable[Prefix], afi: int) -> bytes:
     return b"".join(encode_prefix(p, afi) for p in prefixes)
 
 
-def encoded_size(prefix: Prefix) -> int:
-    """Octets ``prefix`` takes on the wire."""
-    return 1 + ((prefix[1] + 7) >> 3)
-
-
 def to_network(prefix: Prefix, afi: int) -> IPNetwork:
     """``ipaddress`` network for a prefix pair."""
     if afi == AFI.IPV4:
@@ -94,12 +81,3 @@ def from_network(network: "IPNetwork | str") -> tuple[AFI, Prefix]:
     net = ipaddress.ip_network(network)
     afi = AFI.IPV4 if net.version == 4 else AFI.IPV6
     return afi, (int(net.network_address), net.prefixlen)
-
-
-def validate(prefix: Prefix, afi: int) -> Prefix:
-    """Return ``prefix`` if it is a well-formed pair for ``afi``; ValueError otherwise."""
-    network, plen = prefix
-    w = width(afi)
-    if not 0 <= plen <= w * 8 or network & ~_MASK[w][plen] or not 0 <= network < 1 << (w * 8):
-        raise ValueError(f"invalid prefix {prefix!r} for AFI {afi}")
-    return prefix

@@ -234,3 +234,53 @@ def test_encoder_rejects_oversized_update():
     attrs = PathAttributes(as_path=AsPath.sequence(65001), next_hop=V4("10.0.0.1"))
     with pytest.raises(ValueError):
         m.Update(attributes=attrs, nlri=tuple(((10 << 24) + (i << 8), 24) for i in range(1100))).encode(EBGP)
+
+
+@pytest.mark.parametrize("params", [
+    "06 02 04 01 03 000101",      # multiprotocol value of 3 octets
+    "05 02 03 02 01 00",          # route refresh with a value
+    "05 02 03 46 01 00",          # enhanced route refresh with a value
+    "07 02 05 41 03 000001",      # 4-octet AS of 3 octets
+    "07 02 05 40 03 007800",      # graceful restart: families not a multiple of 4
+    "03 02 01 41",                # capability header cut short
+])
+def test_malformed_capabilities_are_unspecific_open_errors(params):
+    with pytest.raises(OpenMessageError) as exc:
+        m.decode(_open(params=params), EBGP)
+    assert triple(exc.value) == (2, 0, b"")
+
+
+TWO = Negotiated(local_asn=65000, peer_asn=65001, four_octet_as=False)
+PATH2 = "40 02 06 02 02 fde9 5ba0"                      # AS_PATH 65001 AS_TRANS (2-octet)
+
+
+def test_as4_path_problems_are_discarded_and_as_path_kept():
+    bad = "c0 11 03 02 01 00"                             # AS4_PATH segment overrun
+    u = m.decode(update(attrs=ORIGIN + PATH2 + NH + bad, nlri=NLRI), TWO)
+    assert problems(update(attrs=ORIGIN + PATH2 + NH + bad, nlri=NLRI), TWO) == [(3, 9, h(bad), D)]
+    assert u.attributes.as_path == AsPath.sequence(65001, 23456)
+    confed = "c0 11 06 03 01 fa56ea01"                    # AS_CONFED_SEQUENCE inside AS4_PATH
+    assert problems(update(attrs=ORIGIN + PATH2 + NH + confed, nlri=NLRI), TWO) == [(3, 9, h(confed), D)]
+    flags = "40 11 06 02 01 fa56ea01"                     # AS4_PATH flagged well-known
+    assert problems(update(attrs=ORIGIN + PATH2 + NH + flags, nlri=NLRI), TWO) == [(3, 4, h(flags), D)]
+
+
+def test_as4_path_longer_than_as_path_is_ignored():
+    longer = "c0 11 0e 02 03 0000fde9 fa56ea01 0000fdea"
+    u = m.decode(update(attrs=ORIGIN + PATH2 + NH + longer, nlri=NLRI), TWO)
+    assert u.attributes.as_path == AsPath.sequence(65001, 23456) and not u.problems
+
+
+def test_as4_attributes_ignored_when_aggregator_is_a_real_two_octet_as():
+    agg = "c0 07 06 fdeb 0a000009"                         # AGGREGATOR 65003, not AS_TRANS
+    as4 = "c0 11 0a 02 02 0000fde9 fa56ea01" + "c0 12 08 fa56ea01 0a000009"
+    u = m.decode(update(attrs=ORIGIN + PATH2 + NH + agg + as4, nlri=NLRI), TWO)
+    assert u.attributes.as_path == AsPath.sequence(65001, 23456)
+    assert u.attributes.aggregator.asn == 65003
+
+
+def test_as4_merge_keeps_leading_as_set():
+    path = "40 02 0a 01 01 fdf0 02 02 fde9 5ba0"          # {65008} 65001 AS_TRANS
+    as4 = "c0 11 06 02 01 fa56ea01"                       # AS4_PATH: 4200000001
+    u = m.decode(update(attrs=ORIGIN + path + NH + as4, nlri=NLRI), TWO)
+    assert str(u.attributes.as_path) == "{65008} 65001 4200000001"

@@ -95,6 +95,8 @@ def test_nlri_round_trip(v4, v6):
     assert nlri.decode_prefixes(nlri.encode_prefixes(v6, AFI.IPV6), AFI.IPV6) == v6
     for p in v4:
         assert nlri.from_network(nlri.to_network(p, AFI.IPV4)) == (AFI.IPV4, p)
+    for p in v6:
+        assert nlri.from_network(str(nlri.to_network(p, AFI.IPV6))) == (AFI.IPV6, p)
 
 
 capability = st.one_of(
