@@ -284,3 +284,19 @@ def test_as4_merge_keeps_leading_as_set():
     as4 = "c0 11 06 02 01 fa56ea01"                       # AS4_PATH: 4200000001
     u = m.decode(update(attrs=ORIGIN + path + NH + as4, nlri=NLRI), TWO)
     assert str(u.attributes.as_path) == "{65008} 65001 4200000001"
+
+
+def test_error_descriptions_and_notification_round_trip():
+    from node.bgp.errors import Cease, FsmError, HoldTimerExpired, NotificationReceived, describe
+    assert describe(4, 0) == "HOLD_TIMER_EXPIRED"
+    assert describe(3, 11) == "UPDATE_MESSAGE/MALFORMED_AS_PATH"
+    assert describe(3, 99) == "UPDATE_MESSAGE/99"
+    assert describe(42, 1) == "code 42/subcode 1"
+    for err, expected in ((HoldTimerExpired(), (4, 0, b"")), (FsmError(2), (5, 2, b"")),
+                          (Cease(4, b"\x02hi"), (6, 4, b"\x02hi"))):
+        assert triple(err) == expected
+        assert m.decode(err.wire(), EBGP) == m.Notification(*expected)
+    assert str(NotificationReceived(6, 4, b"\x02hi")) == 'received CEASE/ADMINISTRATIVE_RESET "hi"'
+    assert str(NotificationReceived(6, 2, b"\x09hi")) == "received CEASE/ADMINISTRATIVE_SHUTDOWN"  # bad length
+    assert str(NotificationReceived(2, 2)) == "received OPEN_MESSAGE/BAD_PEER_AS"
+    assert not isinstance(NotificationReceived(6, 2), NotificationError)
