@@ -354,3 +354,31 @@ def test_peer_up_again_moves_the_peer_to_its_new_group():
     rib.originate(IPV4_UNICAST, {P1: PathAttributes()})
     [out] = rib.take_updates()
     assert out.peers == frozenset({a.key})
+
+
+def test_three_sources_views_and_counts():
+    rib = Rib(ME)
+    a, b, c = peer(2, 65001), peer(3, 65002), peer(4, 65003)
+    up(rib, a, b, c)
+    rib.announce(a.key, IPV4_UNICAST, [P1], attrs(65001, 65009, 65010))
+    rib.announce(b.key, IPV4_UNICAST, [P1], attrs(65002, 65009))
+    [ch] = rib.announce(c.key, IPV4_UNICAST, [P1], attrs(65003))
+    assert ch.source == c
+    [ch] = rib.announce(c.key, IPV4_UNICAST, [P1], attrs(65003, 65008, 65009, 65010))   # now the longest
+    assert ch.source == b
+    assert [(p, src) for p, src, _ in rib.loc_rib(IPV4_UNICAST)] == [(P1, b)]
+    assert rib.adj_rib_in(a.key, IPV4_UNICAST) == {P1: attrs(65001, 65009, 65010)}
+    assert rib.received_count(c.key) == 1 and rib.advertised_count("nobody") == 0
+    [ch] = rib.withdraw(b.key, IPV4_UNICAST, [P1, P2])                  # P2 unknown: ignored
+    assert ch.source == a
+
+
+def test_explicit_withdraw_of_a_stale_route_before_end_of_rib():
+    rib = Rib(ME)
+    a = peer(2, 65001)
+    up(rib, a)
+    rib.announce(a.key, IPV4_UNICAST, [P1, P2], attrs(65001))
+    rib.peer_down(a.key, graceful=True)
+    up(rib, a)
+    [ch] = rib.withdraw(a.key, IPV4_UNICAST, [P1])
+    assert ch.prefixes == (P1,) and rib.stale_count(a.key) == 1
