@@ -40,7 +40,7 @@ from .message import Notification, Open, RouteRefresh as RouteRefreshMessage, Up
 from .negotiate import Negotiated, check_open, negotiate
 from .nlri import from_network
 from .policy import LocalSpeaker, PeerInfo
-from .rib import BestChange, Family, Rib
+from .rib import FAMILIES as RIB_FAMILIES, BestChange, Family, Rib
 from .session import MAX_WRITE_BUFFER, Session
 from .transport import listening_socket, peer_address, set_gtsm, set_md5, set_ttl_255
 
@@ -318,6 +318,7 @@ class Speaker:
         if peer.restart_timer is not None:
             peer.restart_timer.cancel()
             peer.restart_timer = None
+        self._keep_or_sweep_stale(peer, session.negotiated)
         self._restart_pending.discard(peer.key)
         self._joining[peer.key] = session
         self._schedule_flush()
@@ -367,6 +368,22 @@ class Speaker:
         else:
             self._publish(self._rib.peer_down(peer.key))
         self._schedule_flush()
+
+    def _keep_or_sweep_stale(self, peer: _Peer, neg: Negotiated) -> None:
+        """RFC 4724 section 4.2 on re-establishment: stale routes of a family survive only if the new
+        OPEN's Graceful Restart capability lists it with the forwarding-state (F) bit; the rest wait for
+        End-of-RIB, or the restart time again at most."""
+        if not self._rib.stale_count(peer.key):
+            return
+        gr = neg.peer_graceful_restart
+        kept = {(f.afi, f.safi) for f in gr.families if f.forwarding_preserved} if gr is not None else set()
+        for family in RIB_FAMILIES:
+            if family not in kept:
+                self._publish(self._rib.sweep_stale(peer.key, family))
+        self._schedule_flush()
+        if self._rib.stale_count(peer.key):
+            peer.restart_timer = asyncio.get_running_loop().call_later(
+                max(gr.restart_time, 1), self._restart_expired, peer.key)
 
     def _restart_expired(self, key: str) -> None:
         peer = self._peers.get(key)

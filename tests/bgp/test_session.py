@@ -286,3 +286,69 @@ def test_speaker_requests_a_route_refresh():
         assert (request.afi, request.safi) == (1, 1)
 
     run_with_fake(Open.build(64512, 90, "127.0.0.2", GOOD_CAPS), body)
+
+
+def _gr_helper_run(forwarding_preserved):
+    """Fake peer: session 1 announces a prefix then vanishes (no NOTIFICATION); session 2 comes back
+    with a GR capability whose F bit is ``forwarding_preserved`` and never sends End-of-RIB."""
+    from node.bgp.attributes import PathAttributes
+    from node.bgp.capabilities import GracefulRestartFamily
+    from node.bgp.message import pack_updates
+
+    port = free_port()
+    prefix = ipaddress.ip_network("10.77.0.0/16")
+    update = b"".join(pack_updates((1, 1), [((10 << 24) | (77 << 16), 16)],
+                                   PathAttributes(next_hop=ipaddress.IPv4Address("127.0.0.2"), local_pref=100),
+                                   Negotiated()))
+    timeline = {}
+
+    async def main():
+        connections = []
+        holder = []
+
+        async def serve(reader, writer):
+            n = len(connections)
+            connections.append(writer)
+            if n == 1:
+                timeline["during_outage"] = prefix in holder[0].loc_rib()
+            gr = GracefulRestart(2, restarting=n > 0,
+                                 families=(GracefulRestartFamily(1, 1, forwarding_preserved and n > 0),))
+            writer.write(Open.build(64512, 90, "127.0.0.2", GOOD_CAPS + (gr,)).encode() + KEEPALIVE_BYTES)
+            if n == 0:
+                await asyncio.sleep(0.3)
+                writer.write(update)
+                await asyncio.sleep(0.3)
+                writer.transport.abort()
+                return
+            while await reader.read(65536):
+                pass
+
+        server = await asyncio.start_server(serve, "127.0.0.2", port)
+        try:
+            async with Speaker(config(port, error_wait_time=1)) as speaker:
+                holder.append(speaker)
+                loop = asyncio.get_running_loop()
+                start = loop.time()
+                while len(connections) < 2 or speaker.peer_state("Global_127_0_0_2") is not State.ESTABLISHED:
+                    assert loop.time() - start < 10
+                    await asyncio.sleep(0.02)
+                await asyncio.sleep(0.2)
+                timeline["after_reconnect"] = prefix in speaker.loc_rib()
+                await asyncio.sleep(2.5)
+                timeline["after_restart_time"] = prefix in speaker.loc_rib()
+        finally:
+            server.close()
+
+    asyncio.run(asyncio.wait_for(main(), 30))
+    return timeline
+
+
+def test_gr_helper_sweeps_stale_routes_when_the_f_bit_is_clear():
+    timeline = _gr_helper_run(forwarding_preserved=False)
+    assert timeline["during_outage"] is True and timeline["after_reconnect"] is False
+
+
+def test_gr_helper_keeps_stale_routes_with_the_f_bit_until_the_restart_time():
+    timeline = _gr_helper_run(forwarding_preserved=True)
+    assert timeline["during_outage"] is True
+    assert timeline["after_reconnect"] is True and timeline["after_restart_time"] is False
