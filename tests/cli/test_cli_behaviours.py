@@ -96,7 +96,7 @@ def test_endpoint_tables(calicoctl):
 
 
 def test_context_flag_sets_kubeconfig_context(calicoctl, monkeypatch):
-    monkeypatch.delenv("K8S_CURRENT_CONTEXT", raising=False)
+    monkeypatch.setenv("K8S_CURRENT_CONTEXT", "before")  # restored (removed) after the test
     assert calicoctl("--context", "kind-a", "get", "ippools").code == 0
     assert os.environ["K8S_CURRENT_CONTEXT"] == "kind-a"
     assert calicoctl("get", "ippools", "--context=kind-b").code == 0
