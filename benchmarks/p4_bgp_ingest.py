@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import json
+import socket
 import statistics
 import struct
 import sys
@@ -79,26 +80,64 @@ class Result:
         return self.prefixes / self.seconds if self.seconds > 0 else float("inf")
 
 
-def _established_and_count(receiver, kind: str, sender: str) -> tuple[bool, int, float | None]:
-    """(established?, prefixes held, receiver-reported Established epoch if it has one)."""
+class BirdSocket:
+    """A persistent BIRD control-protocol connection (cheaper than spawning birdc per poll)."""
+
+    def __init__(self, path: Path):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(str(path))
+        self.stream = self.sock.makefile("rwb")
+        self.stream.readline()
+
+    def ask(self, command: str) -> list[str]:
+        """Send one command; the reply lines up to the one that ends it (code + space)."""
+        self.stream.write(command.encode() + b"\n")
+        self.stream.flush()
+        lines = []
+        for raw in self.stream:
+            line = raw.decode(errors="replace").rstrip("\n")
+            lines.append(line)
+            if line[:4].isdigit() and line[4:5] == " ":
+                break
+        return lines
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def poller(receiver, kind: str, sender: str):
+    """A function returning (established?, prefixes held, receiver-reported Established epoch)."""
+    if kind in ("speaker", "bird"):
+        conn = BirdSocket(receiver.socket)
     if kind == "speaker":
-        p = receiver.peer_status(sender)
-        return p["state"] == "Established", int(p["prefixes"]["accepted"]), float(p["since_epoch"])
+        def poll():
+            doc = json.loads(conn.ask("status json")[0])
+            p = next(p for p in doc["peers"] if p["address"] == sender)
+            return p["state"] == "Established", int(p["prefixes"]["accepted"]), float(p["since_epoch"])
+        return poll
     if kind == "bird":
-        est = receiver.session(sender).state == "Established"
-        return est, (receiver.route_count() if est else 0), None
+        name = "p_" + sender.replace(".", "_")
+
+        def poll():
+            est = any("Established" in line for line in conn.ask(f"show protocols {name}"))
+            if not est:
+                return False, 0, None
+            text = " ".join(conn.ask("show route count"))
+            return True, int(text.split(" of ")[0].split()[-1]), None
+        return poll
     if kind == "frr":
-        data = json.loads(receiver.vtysh("show bgp ipv4 unicast summary json"))
-        peer = data.get("peers", {}).get(sender, {})
-        return peer.get("state") == "Established", int(peer.get("pfxRcd", 0) or 0), None
-    out = receiver.gobgp("neighbor", sender, "-j")
-    data = json.loads(out)
-    state = data.get("state", {})
-    est = state.get("session_state") in (6, "established", "ESTABLISHED")
-    received = 0
-    for afi in data.get("afi_safis", []):
-        received += int(afi.get("state", {}).get("accepted", 0) or 0)
-    return est, received, None
+        def poll():
+            data = json.loads(receiver.vtysh("show bgp ipv4 unicast summary json"))
+            peer = data.get("peers", {}).get(sender, {})
+            return peer.get("state") == "Established", int(peer.get("pfxRcd", 0) or 0), None
+        return poll
+
+    def poll():
+        data = json.loads(receiver.gobgp("neighbor", sender, "-j"))
+        est = data.get("state", {}).get("session_state") in (6, "established", "ESTABLISHED")
+        received = sum(int(a.get("state", {}).get("accepted", 0) or 0) for a in data.get("afi_safis", []))
+        return est, received, None
+    return poll
 
 
 def sender_count(sender: GoBGP) -> int:
@@ -147,19 +186,21 @@ def measure(kind: str, count: int, mrt: Path, workdir: Path) -> Result:
         sender.gobgp("mrt", "inject", "global", str(mrt))
         count = preloaded(sender, count)
         sender.gobgp("neighbor", "add", r4, "as", str(RECEIVER_AS))
+        poll = poller(receiver, kind, s4)
         t_est = None
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             try:
-                est, held, reported = _established_and_count(receiver, kind, s4)
-            except (OSError, ValueError, KeyError, RuntimeError):
+                est, held, reported = poll()
+            except (OSError, ValueError, KeyError, StopIteration, RuntimeError):
+                time.sleep(0.01)
                 continue
             now = time.time()
             if est and t_est is None:
                 t_est = min(now, reported) if reported else now
             if t_est is not None and held >= count:
                 return Result(kind, now - t_est, peak_rss_mb(receiver.process.pid), held)
-            time.sleep(0.002)
+            time.sleep(0.005 if kind in ("speaker", "bird") else 0.02)
         raise TimeoutError(f"{kind}: prefixes not all received within 300 s")
     finally:
         lab.close()

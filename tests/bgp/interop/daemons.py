@@ -44,6 +44,7 @@ class Neighbor:
     rr_client: bool = False
     port: int = 179
     hold_time: int = 90
+    local_address: str | None = None
 
     @property
     def ipv6(self) -> bool:
@@ -71,6 +72,8 @@ class RouterSpec:
     cluster_id: str | None = None
     listen_port: int = 179
     listen_address: str | None = None
+    export_all: bool = False
+    connect_delay: int = 1
 
     def with_prefixes(self, prefixes: Iterable[str]) -> RouterSpec:
         """The same router originating `prefixes` instead."""
@@ -122,11 +125,13 @@ def _bird_export_filter(spec: RouterSpec, static_names: Iterable[str]) -> str:
 def _bird_neighbor_options(spec: RouterSpec, n: Neighbor, version: int) -> list[str]:
     local = f"local {spec.listen_address} as {spec.asn};" if spec.listen_address else f"local as {spec.asn};"
     port = f" port {n.port}" if n.port != 179 else ""
-    delay = "start delay time 1;" if version == 1 else "connect delay time 1;"
+    delay = f"{'start' if version == 1 else 'connect'} delay time {spec.connect_delay};"
     lines = [local, f"neighbor {n.address}{port} as {n.asn};", f"hold time {n.hold_time};",
              delay, "connect retry time 2;", "error wait time 1, 5;"]
     if n.asn == spec.asn:
         lines.append("direct;")
+    if n.local_address:
+        lines.append(f"source address {n.local_address};")
     if n.passive:
         lines.append("passive on;")
     if n.password:
@@ -139,8 +144,12 @@ def _bird_neighbor_options(spec: RouterSpec, n: Neighbor, version: int) -> list[
         lines.append("graceful restart on;")
         lines.append(f"graceful restart time {spec.restart_time};")
     if version == 1:
-        lines += ["import all;", "export filter export_originated;"]
+        lines += ["import all;", f"export {_bird_export(spec)};"]
     return lines
+
+
+def _bird_export(spec: RouterSpec) -> str:
+    return "all" if spec.export_all else "filter export_originated"
 
 
 def bird_config(spec: RouterSpec, *, version: int, ipv6: bool = False) -> str:
@@ -174,7 +183,7 @@ def bird_config(spec: RouterSpec, *, version: int, ipv6: bool = False) -> str:
         body = _bird_neighbor_options(spec, n, version)
         if version == 2:
             fam = 6 if n.ipv6 else 4
-            body.append(f"ipv{fam} {{ import all; export filter export_originated; }};")
+            body.append(f"ipv{fam} {{ import all; export {_bird_export(spec)}; }};")
         inner = "\n".join(f"  {line}" for line in body)
         out.append(f"protocol bgp {n.name} {{\n{inner}\n}}")
     return "\n".join(out) + "\n"
@@ -200,6 +209,8 @@ def gobgp_config(spec: RouterSpec) -> str:
                 "    connect-retry = 1"]
         out += ["  [neighbors.transport.config]", f"    passive-mode = {str(n.passive).lower()}",
                 f"    remote-port = {n.port}"]
+        if n.local_address:
+            out.append(f'    local-address = "{n.local_address}"')
         if n.rr_client:
             out += ["  [neighbors.route-reflector.config]", "    route-reflector-client = true",
                     f'    route-reflector-cluster-id = "{spec.cluster_id or spec.router_id}"']
@@ -660,6 +671,8 @@ def speaker_config(spec: RouterSpec, control_socket: Path, *, peer_kind: str = "
                       "connect_retry_time": 1}
         if n.password:
             peer["password"] = n.password
+        if n.local_address:
+            peer["source_address"] = n.local_address
         doc["peers"].append(peer)
     for prefix in spec.prefixes:
         entry: dict = {"prefix": prefix}
