@@ -369,7 +369,7 @@ class _Block(NamedTuple):
     mp_checks: tuple[UpdateMessageError, ...]
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=512)
 def _attribute_block(data: bytes, neg: Negotiated) -> _Block:
     """Decode and check an attribute field once; identical fields (common in bulk) hit the cache."""
     decoded = decode_attributes(data, neg)

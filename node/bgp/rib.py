@@ -3,7 +3,8 @@
 * Adj-RIB-In: per peer and family, ``prefix -> PathAttributes`` (one shared object per UPDATE).
 * Loc-RIB: per family, ``prefix -> (source key, PathAttributes)`` chosen by ``compare`` (a pure
   comparator returning the deciding ``Reason``). A prefix held by a single source needs no
-  comparison; ``_holders`` indexes which sources hold a prefix.
+  comparison and no index: its source is the Loc-RIB entry's; ``_multi`` lists the sources of
+  the prefixes held by several.
 * Adj-RIB-Out: per *update group* (peers that would be sent identical messages: same AS, RR-client
   flag, next-hop options, local addresses, 4-octet AS, families and enhanced route refresh),
   ``prefix -> exported attributes`` plus the changes not yet sent. UPDATE bytes are encoded once
@@ -139,7 +140,7 @@ class Rib:
         self.local = local
         self._peers: dict[object, PeerInfo] = {}
         self._in: dict[object, dict[Family, dict[Prefix, PathAttributes]]] = {}
-        self._holders: dict[Family, dict[Prefix, object]] = {f: {} for f in FAMILIES}
+        self._multi: dict[Family, dict[Prefix, tuple]] = {f: {} for f in FAMILIES}
         self._best: dict[Family, dict[Prefix, tuple[object, PathAttributes]]] = {f: {} for f in FAMILIES}
         self._stale: dict[object, dict[Family, set[Prefix]]] = {}
         self._groups: dict[tuple, _Group] = {}
@@ -296,29 +297,33 @@ class Rib:
         if source is not None and import_problem(attrs, source, self.local) is not None:
             return self.withdraw(key, family, prefixes)
         table = self._in[key].setdefault(family, {})
-        holders = self._holders[family]
+        multi = self._multi[family]
         best = self._best[family]
         stale = self._stale.get(key, {}).get(family)
         shared = (key, attrs)
         moved: list[Prefix] = []
-        contested: list[Prefix] = []
+        contested: list[tuple[Prefix, tuple]] = []
         for prefix in prefixes:
             table[prefix] = attrs
             if stale:
                 stale.discard(prefix)
-            held = holders.get(prefix)
-            if held is None or held is key or (held.__class__ is not tuple and held == key):
-                holders[prefix] = key
-                old = best.get(prefix)
-                if old is None or old[1] is not attrs or not (old[0] is key or old[0] == key):
-                    best[prefix] = shared
-                    moved.append(prefix)
+            current = best.get(prefix)
+            if current is None:
+                best[prefix] = shared
+                moved.append(prefix)
                 continue
-            if held.__class__ is not tuple:
-                holders[prefix] = (held, key)
+            held = multi.get(prefix)
+            if held is None:
+                holder = current[0]
+                if holder is key or holder == key:
+                    if current[1] is not attrs:
+                        best[prefix] = shared
+                        moved.append(prefix)
+                    continue
+                held = multi[prefix] = (holder, key)
             elif key not in held:
-                holders[prefix] = held + (key,)
-            contested.append(prefix)
+                held = multi[prefix] = held + (key,)
+            contested.append((prefix, held))
         changes: list[BestChange] = []
         if moved:
             changes.append(BestChange(family, tuple(moved), attrs, source))
@@ -419,21 +424,24 @@ class Rib:
         table = self._in.get(key, {}).get(family)
         if not table:
             return []
-        holders = self._holders[family]
+        multi = self._multi[family]
         stale = self._stale.get(key, {}).get(family)
-        changed: list[Prefix] = []
+        changed: list[tuple[Prefix, tuple]] = []
         for prefix in prefixes:
             if table.pop(prefix, None) is None:
                 continue
             if stale:
                 stale.discard(prefix)
-            held = holders[prefix]
-            if held == key:
-                del holders[prefix]
+            held = multi.get(prefix)
+            if held is None:
+                changed.append((prefix, ()))
+                continue
+            rest = tuple(k for k in held if k != key)
+            if len(rest) > 1:
+                multi[prefix] = rest
             else:
-                rest = tuple(k for k in held if k != key)
-                holders[prefix] = rest[0] if len(rest) == 1 else rest
-            changed.append(prefix)
+                del multi[prefix]
+            changed.append((prefix, rest))
         return self._decide(family, changed)
 
     def _candidate(self, key: object, family: Family, prefix: Prefix) -> Candidate:
@@ -451,27 +459,26 @@ class Rib:
                 winner, wkey = cand, k
         return wkey, winner.attrs
 
-    def _decide(self, family: Family, prefixes: Iterable[Prefix]) -> list[BestChange]:
-        """Re-run the decision process for ``prefixes``; update Loc-RIB and Adj-RIBs-Out.
+    def _decide(self, family: Family, items: list[tuple[Prefix, tuple]]) -> list[BestChange]:
+        """Re-run the decision process for (prefix, its holders) pairs; update Loc-RIB and Adj-RIBs-Out.
 
         Changes are grouped by their new best path so that one event (and one shared Loc-RIB
         tuple) serves every prefix that moved to the same path.
         """
         best = self._best[family]
-        holders = self._holders[family]
         tables = self._in
         groups: dict[tuple[object, int], tuple[tuple[object, PathAttributes], list[Prefix]]] = {}
         gone: list[Prefix] = []
-        for prefix in prefixes:
-            held = holders.get(prefix)
-            if held is None:
+        for prefix, held in items:
+            if not held:
                 if best.pop(prefix, None) is not None:
                     gone.append(prefix)
                 continue
-            if held.__class__ is tuple:
+            if len(held) > 1:
                 key, attrs = self._select(family, prefix, held)
             else:
-                key, attrs = held, tables[held][family][prefix]
+                key = held[0]
+                attrs = tables[key][family][prefix]
             old = best.get(prefix)
             if old is not None and old[1] is attrs and (old[0] is key or old[0] == key):
                 continue
