@@ -13,8 +13,8 @@
   §6 allows, a reflected route also goes back to its originating client, which drops it
   (ORIGINATOR_ID); eBGP peers never get routes whose AS_PATH holds their AS (policy.py).
 * Graceful restart helper: ``peer_down(graceful=True)`` keeps the peer's routes marked stale;
-  fresh announcements clear the mark; End-of-RIB or ``sweep_stale`` withdraws what is left;
-  ``peer_restarted`` flushes the families whose forwarding state the peer did not keep.
+  fresh announcements clear the mark; End-of-RIB or ``sweep_stale`` (all or one family: restart
+  timer, or a family the peer came back without forwarding state for) withdraws what is left.
 
 Every mutating call returns the list of ``BestChange`` events (Loc-RIB changes) for the route
 programmer; ``take_updates`` returns the encoded UPDATEs each group still has to send.
@@ -239,25 +239,6 @@ class Rib:
         self._in.pop(key, None)
         self._stale.pop(key, None)
         self._peers.pop(key, None)
-        return changes
-
-    def peer_restarted(self, key: object, neg: Negotiated) -> list[BestChange]:
-        """RFC 4724 §4.2: a restarting peer is back; flush stale routes it cannot keep.
-
-        Without the Graceful Restart capability in its new OPEN every stale route goes; otherwise
-        those of families it did not list with the forwarding-state bit. The rest wait for its
-        End-of-RIB. Call before ``peer_up``.
-        """
-        stale = self._stale.get(key)
-        if not stale:
-            return []
-        gr = neg.peer_graceful_restart
-        if gr is None:
-            return self.sweep_stale(key)
-        kept = {(f.afi, f.safi) for f in gr.families if f.forwarding_preserved}
-        changes: list[BestChange] = []
-        for family in [f for f in stale if f not in kept]:
-            changes += self.sweep_stale(key, family)
         return changes
 
     def sweep_stale(self, key: object, family: Family | None = None) -> list[BestChange]:

@@ -327,23 +327,17 @@ def test_ipv6_routes_from_ebgp_reach_ibgp_peers_with_their_next_hop():
     assert u.attributes.local_pref == 100 and u.attributes.as_path == AsPath.sequence(65001)
 
 
-def test_restarting_peer_back_without_forwarding_state_loses_its_stale_routes():
-    from node.bgp.capabilities import GracefulRestart, GracefulRestartFamily
+def test_sweep_stale_of_one_family_keeps_the_others():
+    rib = Rib(ME)
+    a = peer(2, 65001)
+    up(rib, a)
     v6 = (0x20010DB8 << 96, 64)
-    for gr, left in ((None, set()),
-                     (GracefulRestart(120, True, families=(GracefulRestartFamily(1, 1, True),)), {P1}),
-                     (GracefulRestart(120, True, families=(GracefulRestartFamily(1, 1, False),
-                                                           GracefulRestartFamily(2, 1, True))), {v6})):
-        rib = Rib(ME)
-        a = peer(2, 65001)
-        up(rib, a)
-        rib.announce(a.key, IPV4_UNICAST, [P1], attrs(65001))
-        rib.announce(a.key, IPV6_UNICAST, [v6], attrs(65001, nh="198.18.0.9"))
-        rib.peer_down(a.key, graceful=True)
-        neg = Negotiated(local_asn=LOCAL_ASN, peer_asn=65001, families=FAMS, peer_graceful_restart=gr)
-        flushed = {p for ch in rib.peer_restarted(a.key, neg) for p in ch.prefixes}
-        assert flushed == {P1, v6} - left
-        assert rib.stale_count(a.key) == len(left)
+    rib.announce(a.key, IPV4_UNICAST, [P1], attrs(65001))
+    rib.announce(a.key, IPV6_UNICAST, [v6], attrs(65001))
+    rib.peer_down(a.key, graceful=True)
+    [ch] = rib.sweep_stale(a.key, IPV6_UNICAST)
+    assert ch.prefixes == (v6,) and rib.stale_count(a.key) == 1
+    assert rib.best(IPV4_UNICAST, P1)[0] == a
 
 
 def test_peer_up_again_moves_the_peer_to_its_new_group():
