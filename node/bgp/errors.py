@@ -8,18 +8,14 @@ the decoded UPDATE instead (see ``message.Update.problems``).
 """
 from __future__ import annotations
 
-import struct
 from enum import Enum
 from typing import TYPE_CHECKING
 
 from .constants import (
-    HEADER_LEN,
-    MARKER,
     CeaseSubcode,
     ErrorCode,
     FsmSubcode,
     HeaderSubcode,
-    MessageType,
     OpenSubcode,
     RouteRefreshSubcode,
     UpdateSubcode,
@@ -82,11 +78,6 @@ class NotificationError(BgpError):
         from .message import Notification
 
         return Notification(self.code, self.subcode, self.data)
-
-    def wire(self) -> bytes:
-        """The encoded NOTIFICATION message (header included)."""
-        body = struct.pack("!BB", self.code, self.subcode) + self.data
-        return MARKER + struct.pack("!HB", HEADER_LEN + len(body), MessageType.NOTIFICATION) + body
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, NotificationError):

@@ -49,8 +49,8 @@ def test_header_errors(header, expected):
     assert triple(exc.value) == expected
     # the error builds its own NOTIFICATION, byte for byte
     code, subcode, data = expected
-    assert exc.value.wire() == m.Notification(code, subcode, data).encode()
     assert exc.value.notification() == m.Notification(code, subcode, data)
+    assert exc.value.notification().encode() == h(MARKER) + (21 + len(data)).to_bytes(2, "big") + bytes((3, code, subcode)) + data
 
 
 # ---- RFC 4271 §6.2 OPEN errors ---------------------------------------------------------------
@@ -295,7 +295,7 @@ def test_error_descriptions_and_notification_round_trip():
     for err, expected in ((HoldTimerExpired(), (4, 0, b"")), (FsmError(2), (5, 2, b"")),
                           (Cease(4, b"\x02hi"), (6, 4, b"\x02hi"))):
         assert triple(err) == expected
-        assert m.decode(err.wire(), EBGP) == m.Notification(*expected)
+        assert m.decode(err.notification().encode(), EBGP) == m.Notification(*expected)
     assert str(NotificationReceived(6, 4, b"\x02hi")) == 'received CEASE/ADMINISTRATIVE_RESET "hi"'
     assert str(NotificationReceived(6, 2, b"\x09hi")) == "received CEASE/ADMINISTRATIVE_SHUTDOWN"  # bad length
     assert str(NotificationReceived(2, 2)) == "received OPEN_MESSAGE/BAD_PEER_AS"
