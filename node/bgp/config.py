@@ -41,6 +41,7 @@ standalone process needs (control socket path). File format (YAML or JSON, same 
 from __future__ import annotations
 
 import enum
+import functools
 import ipaddress
 import json
 from dataclasses import dataclass
@@ -121,7 +122,7 @@ class PeerConfig:
         if self.password is not None and len(self.password.encode()) > 80:
             raise ConfigError("password", "TCP MD5 keys are at most 80 octets")
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
         """Identity of the peer in a speaker (address and port; a string, as the RIB wants non-tuple keys)."""
         if self.port == 179:
