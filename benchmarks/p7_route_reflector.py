@@ -25,7 +25,7 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks.p4_bgp_ingest import BirdSocket, peak_rss_mb  # noqa: E402
 from tests.bgp.interop.daemons import Bird, GoBGP, Neighbor, OurSpeaker, RouterSpec  # noqa: E402
-from tests.bgp.interop.netns import Lab, run  # noqa: E402
+from tests.bgp.interop.netns import Lab, run, wait_for  # noqa: E402
 
 ASN = 65000
 
@@ -73,7 +73,9 @@ def measure(kind: str, clients: int, prefixes: int, workdir: Path) -> Result:
             Neighbor(r, ASN, passive=True) for r in rr_addrs))
         gobgp = GoBGP(lab, cl_ns, client_spec, "clients").start()
         for i in range(prefixes):
-            gobgp.gobgp("global", "rib", "add", "-a", "ipv4", f"10.{100 + i // 256}.{i % 256}.0/24")
+            prefix = f"10.{100 + i // 256}.{i % 256}.0/24"
+            wait_for(lambda: gobgp.gobgp("global", "rib", "add", "-a", "ipv4", prefix) is not None,
+                     timeout=10, what=f"gobgpd to take {prefix}")
         peers = tuple(Neighbor(c, ASN, rr_client=True, local_address=r) for c, r in zip(cl_addrs, rr_addrs))
         t0 = time.time()
         if kind == "speaker":
@@ -89,7 +91,7 @@ def measure(kind: str, clients: int, prefixes: int, workdir: Path) -> Result:
             if established_s is None and established_count(kind, conn) >= clients:
                 established_s = time.time() - t0
                 break
-            time.sleep(0.02)
+            time.sleep(0.1)
         if established_s is None:
             raise TimeoutError(f"{kind}: not all {clients} sessions Established")
         reflected_s = wait_reflected(kind, conn, clients, prefixes, t0)
@@ -120,7 +122,7 @@ def wait_reflected(kind: str, conn: BirdSocket, clients: int, prefixes: int, t0:
                     done += exported >= prefixes
         if done >= clients - 1:
             return time.time() - t0
-        time.sleep(0.05)
+        time.sleep(0.1)
     raise TimeoutError(f"{kind}: routes not reflected to all clients")
 
 
