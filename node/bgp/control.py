@@ -39,6 +39,7 @@ import asyncio
 import contextlib
 import json
 import os
+import socket
 import time
 from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping
@@ -194,6 +195,7 @@ class ControlServer:
         self._snapshot = snapshot
         self._routes = routes
         self._server: asyncio.AbstractServer | None = None
+        self._clients: set[asyncio.Task] = set()
 
     async def start(self) -> None:
         """Bind the socket (replacing a stale one) with mode 0660."""
@@ -202,19 +204,27 @@ class ControlServer:
         os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
         old = os.umask(0o117)
         try:
-            self._server = await asyncio.start_unix_server(self._client, path=self.path, limit=MAX_COMMAND)
+            self._server = await asyncio.start_unix_server(self._accept, path=self.path, limit=MAX_COMMAND)
         finally:
             os.umask(old)
         os.chmod(self.path, 0o660)
 
     async def close(self) -> None:
-        """Stop listening and remove the socket file."""
+        """Stop listening, end the client tasks this server owns, remove the socket file."""
         if self._server is not None:
             self._server.close()
-            await self._server.wait_closed()
             self._server = None
+        clients, self._clients = self._clients, set()
+        for task in clients:
+            task.cancel()
+        await asyncio.gather(*clients, return_exceptions=True)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.path)
+
+    def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.get_running_loop().create_task(self._client(reader, writer), name="bgp-control-client")
+        self._clients.add(task)
+        task.add_done_callback(self._clients.discard)
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -244,8 +254,6 @@ class ControlServer:
 
 def query(path: str, command: str, timeout: float = 2.0) -> str:
     """Blocking client: send one command, return the reply text (banner stripped)."""
-    import socket
-
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(timeout)
         sock.connect(path)

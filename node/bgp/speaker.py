@@ -227,7 +227,7 @@ class Speaker:
 
     # -- incoming connections ------------------------------------------------------------------
 
-    async def _accepted(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def _accepted(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         sock = writer.get_extra_info("socket")
         address = peer_address(sock)
         peer = next((p for p in self._peers.values() if p.config.address == address), None)

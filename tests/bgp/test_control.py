@@ -111,3 +111,44 @@ def test_query_refuses_a_socket_without_banner(tmp_path):
             await server.wait_closed()
 
     asyncio.run(main())
+
+
+def test_routes_json_and_close_ends_idle_clients(tmp_path):
+    import ipaddress
+
+    from node.bgp.attributes import AsPath, PathAttributes
+    from node.bgp.control import routes_document
+
+    attrs = PathAttributes(as_path=AsPath.sequence(65001, 65002), next_hop=ipaddress.ip_address("198.18.0.2"),
+                           med=5, local_pref=200, communities=((64512 << 16) | 7,),
+                           originator_id=ipaddress.IPv4Address("1.1.1.1"),
+                           cluster_list=(ipaddress.IPv4Address("2.2.2.2"),))
+
+    class Source:
+        address = ipaddress.ip_address("198.18.0.2")
+
+    tables = [{ipaddress.ip_network("10.0.0.0/24"): (Source(), attrs)},
+              {ipaddress.ip_network("fd00::/64"): (None, PathAttributes(origin=2))}]
+    path = str(tmp_path / "c.ctl")
+
+    async def main():
+        server = ControlServer(path, lambda: STATUS, lambda: routes_document(tables))
+        await server.start()
+        reader, writer = await asyncio.open_unix_connection(path)
+        assert await reader.readline() == b"0001 pycalico BGP ready.\n"
+        writer.write(b"routes json\n")
+        doc = json.loads(await reader.readline())
+        assert await reader.readline() == b"0000 \n"
+        await server.close()
+        assert await asyncio.wait_for(reader.read(), 2) == b""  # the idle client was ended
+        writer.close()
+        return doc
+
+    doc = asyncio.run(main())
+    assert doc == {"routes": [
+        {"prefix": "10.0.0.0/24", "next_hop": "198.18.0.2", "as_path": [65001, 65002], "origin": "IGP", "med": 5,
+         "local_pref": 200, "communities": ["64512:7"], "originator_id": "1.1.1.1", "cluster_list": ["2.2.2.2"],
+         "from": "198.18.0.2"},
+        {"prefix": "fd00::/64", "next_hop": "", "as_path": [], "origin": "Incomplete", "med": None,
+         "local_pref": None, "communities": [], "originator_id": None, "cluster_list": [], "from": None},
+    ]}
