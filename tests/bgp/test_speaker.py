@@ -244,3 +244,22 @@ def test_ttl_security_both_sides_and_mismatch():
             assert c.peer_state("Global_127_0_0_1") is not State.ESTABLISHED
 
     run(main())
+
+
+def test_ipv6_session_over_ipv6_transport():
+    p1, p2 = free_port(), free_port()
+
+    async def main():
+        a_cfg = SpeakerConfig(router_id=ipaddress.IPv4Address("1.1.1.1"), asn=65001, listen_address="::1",
+                              listen_port=p1, peers=(peer("::1", asn=65002, port=p2),),
+                              prefixes=(OriginatedRoute(net("fd00:1::/64")),))
+        b_cfg = SpeakerConfig(router_id=ipaddress.IPv4Address("2.2.2.2"), asn=65002, listen_address="::1",
+                              listen_port=p2, peers=(peer("::1", asn=65001, port=p1, passive=True),))
+        async with Speaker(a_cfg) as a, Speaker(b_cfg) as b:
+            await wait_for(lambda: net("fd00:1::/64") in b.loc_rib(V6), what="IPv6 route over IPv6")
+            src, attrs = b.loc_rib(V6)[net("fd00:1::/64")]
+            assert attrs.next_hop == ip("::1") and attrs.as_path.segments == ((2, (65001,)),)
+            st = a.status().peers[0]
+            assert (st.family, st.state, st.name) == ("ipv6", "Established", "Global___1")
+
+    run(main())
