@@ -119,6 +119,11 @@ class IPAM:
         self._node_labels = node_labels
         self._reservations = reservations
         self._clock_ns = clock_ns
+        # Optimistic caches (never trusted for a decision that writes without a CAS): the last block
+        # value this process read or wrote per key, and each host's confirmed affine block CIDRs.
+        self._block_cache: dict[IPNetwork, tuple[int, AllocationBlock]] = {}
+        self._affinity_cache: dict[tuple[str, int], tuple[IPNetwork, ...]] = {}
+        self._in_pools: dict[tuple[IPNetwork, IPNetwork], bool] = {}
 
     # --- configuration -----------------------------------------------------------------------
     def get_config(self) -> IPAMConfig:
@@ -215,30 +220,35 @@ class IPAM:
         """Assign ``request.count`` addresses of one IP version (with the block's mask), as AutoAssign does."""
         if request.count <= 0:
             return []
-        config = self.get_config()
         pools = self.usable_pools(version, request)
         if not pools:
             raise IPAMError(f"no configured Calico pools for node {request.hostname}")
-        max_blocks = config.effective_max_blocks
-        if request.max_blocks_per_host:
-            max_blocks = min(max_blocks, request.max_blocks_per_host)
         reserved = tuple(self._reservations())
         assigned: list[IPAddress] = []
         result_masks: dict[IPAddress, int] = {}
 
-        def take(block_cidr: IPNetwork, require_affinity: bool) -> None:
+        def take(block_cidr: IPNetwork, require_affinity: bool, fresh: bool = True) -> None:
             got = self._assign_from_block(block_cidr, request, request.count - len(assigned),
-                                          reserved, require_affinity)
+                                          reserved, require_affinity, fresh)
             for address in got:
                 assigned.append(address)
                 result_masks[address] = block_cidr.prefixlen
 
-        affine = [cidr for cidr, aff in self.host_affinities(request.hostname, version)
-                  if aff.state is AffinityState.CONFIRMED and any(cidr.subnet_of(p.cidr) for p in pools)]
-        for cidr in affine:
+        # Fast path from what this process last saw; then, before claiming anything, a fresh pass
+        # over the host's affine blocks as stored now.
+        for fresh in (False, True):
+            for cidr in self._affine_blocks(request.hostname, version, pools, fresh):
+                if len(assigned) >= request.count:
+                    break
+                take(cidr, True, fresh)
             if len(assigned) >= request.count:
                 break
-            take(cidr, True)
+        if len(assigned) >= request.count:
+            return [ipaddress.ip_interface((a, result_masks[a])) for a in assigned]
+        config = self.get_config()
+        max_blocks = config.effective_max_blocks
+        if request.max_blocks_per_host:
+            max_blocks = min(max_blocks, request.max_blocks_per_host)
         pools_exhausted = False
         while len(assigned) < request.count and config.auto_allocate_blocks:
             if len(self.host_affinities(request.hostname, version)) >= max_blocks:
@@ -255,6 +265,21 @@ class IPAM:
                         break
                     take(cidr, False)
         return [ipaddress.ip_interface((a, result_masks[a])) for a in assigned]
+
+    def _affine_blocks(self, hostname: str, version: int, pools: Sequence[PoolInfo], fresh: bool) -> list[IPNetwork]:
+        """The host's confirmed affine blocks inside ``pools``, in list order (re-listed when ``fresh``)."""
+        key = (hostname, version)
+        if fresh or key not in self._affinity_cache:
+            self._affinity_cache[key] = tuple(cidr for cidr, aff in self.host_affinities(hostname, version)
+                                              if aff.state is AffinityState.CONFIRMED)
+        return [cidr for cidr in self._affinity_cache[key] if any(self._inside(cidr, p.cidr) for p in pools)]
+
+    def _inside(self, cidr: IPNetwork, pool: IPNetwork) -> bool:
+        """``cidr.subnet_of(pool)``, memoised (the fast path asks it for every affine block every time)."""
+        found = self._in_pools.get((cidr, pool))
+        if found is None:
+            found = self._in_pools[(cidr, pool)] = cidr.subnet_of(pool)
+        return found
 
     def _walk(self, pool: PoolInfo, hostname: str) -> Iterable[IPNetwork]:
         """The pool's block CIDRs from a per-host pseudo-random start, wrapping around."""
@@ -294,6 +319,7 @@ class IPAM:
                 self._delete_quietly(affinity_key)
                 return False
         self._set_affinity(affinity_key, AffinityState.CONFIRMED)
+        self._affinity_cache.pop((hostname, cidr.version), None)
         return True
 
     def _set_affinity(self, key: str, state: AffinityState) -> None:
@@ -313,14 +339,23 @@ class IPAM:
             pass
 
     def _assign_from_block(self, cidr: IPNetwork, request: AssignRequest, count: int,
-                           reserved: Sequence[IPNetwork], require_affinity: bool) -> list[IPAddress]:
+                           reserved: Sequence[IPNetwork], require_affinity: bool, fresh: bool = True) -> list[IPAddress]:
+        """Allocate from one block: handle first, then the block's CAS write (the handle is decremented
+        again if the write loses). Without ``fresh`` the first attempt uses this process's last copy."""
+        cached = None if fresh else self._block_cache.get(cidr)
+        if cached is not None and not cached[1].unallocated:
+            return []
         key = BlockKey(cidr).path
         for _ in range(DATASTORE_RETRIES):
-            try:
-                kv = self.backend.get(key)
-            except NotFound:
-                return []
-            block = AllocationBlock.from_json(kv.value)
+            if cached is None:
+                try:
+                    kv = self.backend.get(key)
+                except NotFound:
+                    self._block_cache.pop(cidr, None)
+                    return []
+                cached = (kv.mod_revision, AllocationBlock.from_json(kv.value))
+                self._block_cache[cidr] = cached
+            revision, block = cached
             if require_affinity and block.affinity != f"host:{request.hostname}":
                 return []
             assignment = block.assign(count, request.handle_id, request.attrs, _reserved_ordinals(block, reserved))
@@ -328,11 +363,15 @@ class IPAM:
                 return []
             n = len(assignment.addresses)
             self._change_handle(request.handle_id, str(cidr), n)
+            written = assignment.block.for_write()
             try:
-                self.backend.update(key, assignment.block.for_write().to_bytes(), kv.mod_revision)
+                kv = self.backend.update(key, written.to_bytes(), revision)
             except (Conflict, NotFound):
                 self._change_handle(request.handle_id, str(cidr), -n)
+                self._block_cache.pop(cidr, None)
+                cached = None
                 continue
+            self._block_cache[cidr] = (kv.mod_revision, written)
             return list(assignment.addresses)
         raise IPAMError(f"too many conflicts assigning from block {cidr}")
 
@@ -462,6 +501,13 @@ class IPAM:
         if handle_id is None:
             return
         key = HandleKey(handle_id).path
+        if delta > 0:
+            # Most increments are a workload's first address: try the create before reading.
+            try:
+                self.backend.create(key, AllocationHandle(handle_id).increment(block_cidr, delta).to_bytes())
+                return
+            except AlreadyExists:
+                pass
         for _ in range(DATASTORE_RETRIES):
             try:
                 kv = self.backend.get(key)
@@ -492,6 +538,8 @@ class IPAM:
     def release_block_affinity(self, hostname: str, cidr: IPNetwork) -> None:
         """Give up a host's claim: pendingDeletion, then delete the block if empty (else un-own it), then the affinity."""
         affinity_key = BlockAffinityKey(hostname, cidr).path
+        self._affinity_cache.pop((hostname, cidr.version), None)
+        self._block_cache.pop(cidr, None)
         try:
             self._set_affinity(affinity_key, AffinityState.PENDING_DELETION)
         except NotFound:

@@ -1,0 +1,126 @@
+"""P3: 4 concurrent allocator processes assigning 4,096 addresses on real etcd, against the raw
+compare-and-swap transaction rate of the same Python etcd client on the same server in the same run.
+
+Allocators: N processes (default 4), each a different node, each auto-assigning one address per
+request (as a CNI ADD does) for its own handles, through datastore.ipam.allocator.IPAM on
+datastore.backend.etcd. Reference: N processes, each doing the same number of compare-and-swap
+updates (one etcd txn: compare mod_revision, put) on its own key with the same EtcdBackend.
+Reports duplicates (must be 0), `ipam check`-style consistency, both rates and their ratio (target >= 50%).
+
+Usage: .venv/bin/python benchmarks/p3_ipam_concurrency.py [--procs N] [--total N] [--rounds N]
+"""
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import multiprocessing
+import os
+import statistics
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from p1_get_ippools import etcd_server  # noqa: E402
+from p2_apply import wipe  # noqa: E402
+
+from datastore.backend.etcd import EtcdBackend, EtcdClient  # noqa: E402
+from datastore.ipam.allocator import IPAM, AssignRequest, PoolInfo  # noqa: E402
+from datastore.ipam.check import CheckInput, HandleRecord, analyse  # noqa: E402
+from datastore.keys import HANDLE_PREFIX  # noqa: E402
+
+POOL = PoolInfo("bench", ipaddress.ip_network("10.128.0.0/16"), 26)
+
+
+def allocator(url: str, index: int, count: int, start, queue) -> None:
+    """Assign ``count`` single addresses for node ``bench-<index>``; report (addresses, seconds)."""
+    backend = EtcdBackend(EtcdClient([url]))
+    ipam = IPAM(backend, lambda: [POOL])
+    host = f"bench-{index}"
+    start.wait()
+    began = time.perf_counter()
+    got = []
+    for n in range(count):
+        request = AssignRequest(count=1, handle_id=f"bench.{index}-{n}", hostname=host, attrs={"node": host})
+        got += [str(a.ip) for a in ipam.auto_assign(request, 4)]
+    queue.put((got, time.perf_counter() - began))
+    backend.close()
+
+
+def cas_loop(url: str, index: int, count: int, start, queue) -> None:
+    """``count`` compare-and-swap updates of one key (each one etcd txn); report ([], seconds)."""
+    backend = EtcdBackend(EtcdClient([url]))
+    key = f"/bench/cas/{index}"
+    kv = backend.create(key, b"0")
+    start.wait()
+    began = time.perf_counter()
+    for n in range(count):
+        kv = backend.update(key, str(n).encode(), kv.mod_revision)
+    queue.put(([], time.perf_counter() - began))
+    backend.close()
+
+
+def run_parallel(target, url: str, procs: int, per_proc: int) -> tuple[list[str], float]:
+    """Run ``procs`` workers released together; wall time from release to the slowest worker's end."""
+    ctx = multiprocessing.get_context("fork")
+    start, queue = ctx.Event(), ctx.Queue()
+    workers = [ctx.Process(target=target, args=(url, i, per_proc, start, queue)) for i in range(procs)]
+    for worker in workers:
+        worker.start()
+    time.sleep(0.3)
+    start.set()
+    results = [queue.get(timeout=600) for _ in workers]
+    for worker in workers:
+        worker.join(30)
+        if worker.exitcode != 0:
+            raise RuntimeError(f"worker failed with exit code {worker.exitcode}")
+    return [a for got, _ in results for a in got], max(elapsed for _, elapsed in results)
+
+
+def consistency(url: str) -> tuple[int, int]:
+    """(problems found by the ipam-check analysis, allocations recorded in blocks)."""
+    backend = EtcdBackend(EtcdClient([url]))
+    ipam = IPAM(backend, lambda: [POOL])
+    blocks = tuple(block for _, block in ipam.blocks())
+    owners = tuple((block.host, address) for block in blocks for address, _ in block.allocated())
+    kvs, _ = backend.list(HANDLE_PREFIX)
+    handles = tuple(HandleRecord(kv.key[len(HANDLE_PREFIX):], kv.mod_revision) for kv in kvs)
+    result = analyse(CheckInput(blocks, (POOL.cidr,), owners, (), handles))
+    backend.close()
+    return result.problems + len(result.missing_handles) + len(result.multiple_owners), result.allocation_count
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--procs", type=int, default=4)
+    parser.add_argument("--total", type=int, default=4096)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    per_proc = args.total // args.procs
+    total = per_proc * args.procs
+    ratios, alloc_rates, cas_rates = [], [], []
+    with etcd_server() as url:
+        for round_no in range(args.rounds):
+            wipe(url)
+            _, cas_seconds = run_parallel(cas_loop, url, args.procs, per_proc)
+            wipe(url)
+            addresses, alloc_seconds = run_parallel(allocator, url, args.procs, per_proc)
+            duplicates = len(addresses) - len(set(addresses))
+            problems, recorded = consistency(url)
+            alloc_rate, cas_rate = total / alloc_seconds, total / cas_seconds
+            alloc_rates.append(alloc_rate)
+            cas_rates.append(cas_rate)
+            ratios.append(alloc_rate / cas_rate)
+            print(f"round {round_no + 1}: {len(addresses)} addresses, {duplicates} duplicates, "
+                  f"{recorded} recorded in blocks, {problems} check problems; "
+                  f"alloc {alloc_rate:7.0f}/s  CAS {cas_rate:7.0f}/s  ratio {alloc_rate / cas_rate:.0%}")
+            if duplicates or problems or len(addresses) != total or recorded != total:
+                raise SystemExit("FAILED: duplicate, missing or inconsistent allocations")
+    print(f"P3 procs={args.procs} total={total} rounds={args.rounds}")
+    print(f"  allocations/s median {statistics.median(alloc_rates):7.0f}")
+    print(f"  CAS txns/s    median {statistics.median(cas_rates):7.0f}")
+    print(f"  median ratio {statistics.median(ratios):.0%} (target >= 50%), duplicates 0")
+
+
+if __name__ == "__main__":
+    main()
