@@ -1,10 +1,10 @@
 """Routing information bases (RFC 4271 §3.2, §9; RFC 4456; RFC 4724 helper side). No I/O.
 
 * Adj-RIB-In: per peer and family, ``prefix -> PathAttributes`` (one shared object per UPDATE).
-* Loc-RIB: per family, ``prefix -> (source key, PathAttributes)`` chosen by ``compare`` (a pure
-  comparator returning the deciding ``Reason``). A prefix held by a single source needs no
-  comparison and no index: its source is the Loc-RIB entry's; ``_multi`` lists the sources of
-  the prefixes held by several.
+* Loc-RIB: per family, ``prefix -> (source key, PathAttributes)`` chosen by ``select`` (pure
+  RFC 4271 §9.1.2.2 elimination returning the deciding ``Reason``; ``compare`` is its two-path
+  form). A prefix held by a single source needs no comparison and no index: its source is the
+  Loc-RIB entry's; ``_multi`` lists the sources of the prefixes held by several.
 * Adj-RIB-Out: per *update group* (peers that would be sent identical messages: same AS, RR-client
   flag, next-hop options, local addresses, 4-octet AS, families and enhanced route refresh),
   ``prefix -> exported attributes`` plus the changes not yet sent. UPDATE bytes are encoded once
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Iterable, Iterator, NamedTuple
+from typing import Iterable, Iterator, NamedTuple, Sequence
 
 from .attributes import PathAttributes
 from .constants import IPV4_UNICAST, IPV6_UNICAST, RouteRefreshType
@@ -62,41 +62,75 @@ class Candidate(NamedTuple):
     ebgp: bool
 
 
+def _local_pref(c: Candidate) -> int:
+    lp = c.attrs.local_pref
+    return -(lp if lp is not None else DEFAULT_LOCAL_PREF)
+
+
+def _router_id(c: Candidate) -> int:
+    if c.source is None:
+        return 0
+    return int(c.attrs.originator_id or c.source.router_id)
+
+
+def _peer_address(c: Candidate) -> tuple[int, int]:
+    if c.source is None:
+        return (0, 0)
+    return (c.source.address.version, int(c.source.address))
+
+
+_STEPS = (
+    (Reason.LOCAL_ORIGIN, lambda c: 0 if c.source is None else 1),
+    (Reason.LOCAL_PREF, _local_pref),
+    (Reason.AS_PATH_LENGTH, lambda c: c.attrs.as_path.length()),
+    (Reason.ORIGIN, lambda c: c.attrs.origin),
+    (Reason.MED, None),
+    (Reason.EBGP_OVER_IBGP, lambda c: 0 if c.ebgp else 1),
+    (Reason.ROUTER_ID, _router_id),
+    (Reason.CLUSTER_LIST_LENGTH, lambda c: len(c.attrs.cluster_list)),
+    (Reason.PEER_ADDRESS, _peer_address),
+)
+
+
+def _med_filter(cands: Sequence[Candidate], alive: list[int]) -> list[int]:
+    """RFC 4271 §9.1.2.2 (c): drop a route if one from the same neighbour AS has a lower MED."""
+    lowest: dict[int | None, int] = {}
+    for i in alive:
+        nas, med = cands[i].attrs.as_path.first_as(), cands[i].attrs.med or 0
+        if med < lowest.get(nas, med + 1):
+            lowest[nas] = med
+    return [i for i in alive if (cands[i].attrs.med or 0) == lowest[cands[i].attrs.as_path.first_as()]]
+
+
+def select(cands: Sequence[Candidate]) -> tuple[int, Reason]:
+    """Index of the best candidate and the step that decided, by RFC 4271 §9.1.2.2 elimination.
+
+    Each step keeps only the candidates best on its criterion (MED within each neighbour AS), so
+    the result does not depend on the order of ``cands``. Steps: locally originated, LOCAL_PREF,
+    AS_PATH length, ORIGIN, MED, eBGP over iBGP, router id (ORIGINATOR_ID if present), CLUSTER_LIST
+    length (RFC 4456 §9), peer address.
+    """
+    alive = list(range(len(cands)))
+    if len(alive) == 1:
+        return 0, Reason.ONLY_PATH
+    for reason, key in _STEPS:
+        if key is None:
+            alive = _med_filter(cands, alive)
+        else:
+            values = [key(cands[i]) for i in alive]
+            best = min(values)
+            alive = [i for i, v in zip(alive, values) if v == best]
+        if len(alive) == 1:
+            return alive[0], reason
+    return alive[0], Reason.EQUAL
+
+
 def compare(a: Candidate, b: Candidate) -> tuple[int, Reason]:
     """-1 if ``a`` is better, 1 if ``b`` is, 0 if equal; with the deciding reason."""
-    if (a.source is None) != (b.source is None):
-        return (-1 if a.source is None else 1), Reason.LOCAL_ORIGIN
-    aa, ba = a.attrs, b.attrs
-    alp = aa.local_pref if aa.local_pref is not None else DEFAULT_LOCAL_PREF
-    blp = ba.local_pref if ba.local_pref is not None else DEFAULT_LOCAL_PREF
-    if alp != blp:
-        return (-1 if alp > blp else 1), Reason.LOCAL_PREF
-    alen, blen = aa.as_path.length(), ba.as_path.length()
-    if alen != blen:
-        return (-1 if alen < blen else 1), Reason.AS_PATH_LENGTH
-    if aa.origin != ba.origin:
-        return (-1 if aa.origin < ba.origin else 1), Reason.ORIGIN
-    if aa.as_path.first_as() == ba.as_path.first_as():
-        amed, bmed = aa.med or 0, ba.med or 0
-        if amed != bmed:
-            return (-1 if amed < bmed else 1), Reason.MED
-    if a.ebgp != b.ebgp:
-        return (-1 if a.ebgp else 1), Reason.EBGP_OVER_IBGP
-    if a.source is None or b.source is None:
-        return 0, Reason.EQUAL
-    aid = int(aa.originator_id or a.source.router_id)
-    bid = int(ba.originator_id or b.source.router_id)
-    if aid != bid:
-        return (-1 if aid < bid else 1), Reason.ROUTER_ID
-    acl, bcl = len(aa.cluster_list), len(ba.cluster_list)
-    if acl != bcl:
-        return (-1 if acl < bcl else 1), Reason.CLUSTER_LIST_LENGTH
-    aad, bad = a.source.address, b.source.address
-    if aad != bad:
-        if aad.version != bad.version:
-            return (-1 if aad.version < bad.version else 1), Reason.PEER_ADDRESS
-        return (-1 if aad < bad else 1), Reason.PEER_ADDRESS
-    return 0, Reason.EQUAL
+    index, reason = select((a, b))
+    if reason is Reason.EQUAL:
+        return 0, reason
+    return (-1 if index == 0 else 1), reason
 
 
 class BestChange(NamedTuple):
@@ -432,13 +466,9 @@ class Rib:
 
     def _select(self, family: Family, prefix: Prefix, held: tuple) -> tuple[object, PathAttributes]:
         """Run the decision process over several holders of ``prefix``."""
-        wkey = held[0]
-        winner = self._candidate(wkey, family, prefix)
-        for k in held[1:]:
-            cand = self._candidate(k, family, prefix)
-            if compare(cand, winner)[0] < 0:
-                winner, wkey = cand, k
-        return wkey, winner.attrs
+        cands = [self._candidate(k, family, prefix) for k in held]
+        index, _ = select(cands)
+        return held[index], cands[index].attrs
 
     def _decide(self, family: Family, items: list[tuple[Prefix, tuple]]) -> list[BestChange]:
         """Re-run the decision process for (prefix, its holders) pairs; update Loc-RIB and Adj-RIBs-Out.

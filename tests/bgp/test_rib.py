@@ -8,7 +8,7 @@ from node.bgp.attributes import AsPath, PathAttributes, UnknownAttribute
 from node.bgp.constants import IPV4_UNICAST, IPV6_UNICAST, OriginCode, RouteRefreshType, WellKnownCommunity
 from node.bgp.negotiate import Negotiated
 from node.bgp.policy import LocalSpeaker, PeerInfo, export_attributes, import_problem
-from node.bgp.rib import Candidate, Reason, Rib, compare
+from node.bgp.rib import Candidate, Reason, Rib, compare, select
 
 V4, V6 = ipaddress.IPv4Address, ipaddress.IPv6Address
 LOCAL_ASN = 65000
@@ -64,6 +64,18 @@ def decoded(messages: list[bytes], neg: Negotiated) -> list[m.Update]:
 def test_compare_returns_winner_and_reason(better, worse, reason):
     assert compare(better, worse) == (-1, reason)
     assert compare(worse, better) == (1, reason)
+
+
+def test_med_elimination_is_set_wise_and_order_independent():
+    # RFC 4271 9.1.2.2 (c): r1 loses to r3 on MED (same neighbour AS 65001), then r2 wins on router
+    # id. A pairwise fold would pick r3 or r1 depending on arrival order.
+    r1 = cand(peer(1, 65001), attrs(65001, med=10))
+    r2 = cand(peer(2, 65002), attrs(65002, med=0))
+    r3 = cand(peer(3, 65001), attrs(65001, med=5))
+    for order in ((r1, r2, r3), (r2, r3, r1), (r3, r1, r2)):
+        index, reason = select(order)
+        assert order[index] is r2 and reason is Reason.ROUTER_ID
+    assert select([r1]) == (0, Reason.ONLY_PATH)
 
 
 def test_compare_equal():

@@ -1,6 +1,6 @@
 """RIB invariants under random announce / withdraw / peer-down sequences, checked against a brute-force model."""
-import functools
 import ipaddress
+import itertools
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -10,7 +10,7 @@ from node.bgp.attributes import AsPath, PathAttributes
 from node.bgp.constants import IPV4_UNICAST, IPV6_UNICAST
 from node.bgp.negotiate import Negotiated
 from node.bgp.policy import LocalSpeaker, PeerInfo, export_attributes, import_problem
-from node.bgp.rib import Candidate, Rib, compare
+from node.bgp.rib import Candidate, Rib, compare, select
 
 V4 = ipaddress.IPv4Address
 ME = LocalSpeaker(65000, V4("198.18.0.1"))
@@ -45,7 +45,7 @@ def model_best(adj_in: dict, prefix):
     cands = [Candidate(a, p, p.asn != 65000) for p, table in adj_in.items() if (a := table.get(prefix))]
     if not cands:
         return None
-    return functools.reduce(lambda x, y: y if compare(y, x)[0] < 0 else x, cands)
+    return cands[select(cands)[0]]
 
 
 def apply_messages(told: dict, messages: list[bytes], p: PeerInfo) -> None:
@@ -130,3 +130,13 @@ def test_compare_is_antisymmetric_with_the_same_reason(a1, a2, p1, p2):
     c2 = Candidate(a2, p2, p2 is not None and p2.asn != 65000)
     r12, r21 = compare(c1, c2), compare(c2, c1)
     assert r12[0] == -r21[0] and r12[1] == r21[1]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(path_attrs, st.sampled_from(PEERS)), min_size=1, max_size=4, unique_by=lambda x: x[1]))
+def test_select_does_not_depend_on_candidate_order(paths):
+    cands = [Candidate(a, p, p.asn != 65000) for a, p in paths]
+    winner, reason = select(cands)
+    for perm in itertools.permutations(cands):
+        i, r = select(perm)
+        assert perm[i] is cands[winner] and r is reason
