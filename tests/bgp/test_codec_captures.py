@@ -1,4 +1,4 @@
-"""Messages captured from the real Debian daemons (BIRD 1.6, GoBGP 3, FRR 8) talking to a listener.
+"""Messages captured from the real daemons (BIRD 1.6, BIRD 2, GoBGP 3, FRR 8) talking to a listener.
 
 Captured once in a throw-away network namespace (198.18.200.0/24): each daemon connected to a
 socket that answered with our OPEN + KEEPALIVE and recorded everything the daemon sent.
@@ -38,6 +38,17 @@ FRR = bytes.fromhex(
     "00020641040000fdeb02020600020645040001010102074905036361700002044002c0780209470700010180000000ff"
     "ffffffffffffffffffffffffffffff001304ffffffffffffffffffffffffffffffff0038020000001c40010100500200"
     "0602010000fdeb400304c612c8028004040000000019c0000280"
+)
+
+# BIRD 2 (AS 65005), IPv4 and IPv6 channels: OPEN, KEEPALIVE, IPv4 UPDATE, IPv4 End-of-RIB, IPv6
+# UPDATE whose MP_REACH_NLRI comes first with the extended-length flag, IPv6 End-of-RIB.
+BIRD2 = bytes.fromhex(
+    "ffffffffffffffffffffffffffffffff003b0104fded00f00a0000051e021c0104000100010104000200010200400200"
+    "7841040000fded46004700ffffffffffffffffffffffffffffffff001304ffffffffffffffffffffffffffffffff002f"
+    "02000000144001010040020602010000fded400304c612c80218c00002ffffffffffffffffffffffffffffffff001702"
+    "00000000ffffffffffffffffffffffffffffffff0044020000002d900e001c0002011020010db8ffff00000000000000"
+    "000002003020010db800074001010040020602010000fdedffffffffffffffffffffffffffffffff001d020000000680"
+    "0f03000201"
 )
 
 
@@ -102,3 +113,19 @@ def test_frr_capture():
     assert upd.attributes.as_path.first_as() == 65003 and upd.nlri == ((0xC0000280, 25),)
     # FRR sends AS_PATH with the extended-length flag; we re-encode the short form, same meaning
     assert m.decode(upd.encode(neg), neg) == upd and len(upd.encode(neg)) == len(u_raw) - 1
+
+
+def test_bird2_capture():
+    [(_, opn), _, (u4_raw, u4), (_, eor4), (u6_raw, u6), (_, eor6)] = messages(BIRD2)
+    assert opn.asn == 65005 and caps.GracefulRestart(120) in opn.capabilities
+    neg = negotiate(OUR_OPEN, opn)
+    assert neg.families == frozenset({IPV4_UNICAST, IPV6_UNICAST})
+    assert u4.nlri == ((0xC0000200, 24),) and u4.attributes.next_hop == V4("198.18.200.2")
+    assert u4.encode(neg) == u4_raw
+    assert eor4.end_of_rib == IPV4_UNICAST and eor6.end_of_rib == IPV6_UNICAST
+    [(family, prefixes, attrs)] = list(u6.announced())
+    assert family == IPV6_UNICAST and prefixes == ((int(V6("2001:db8:7::")), 48),)
+    assert attrs.next_hop == V6("2001:db8:ffff::2") and attrs.as_path.first_as() == 65005
+    # we put attributes in type order with the short length form: same message, 1 octet shorter
+    again = u6.encode(neg)
+    assert m.decode(again, neg) == u6 and len(again) == len(u6_raw) - 1
