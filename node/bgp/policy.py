@@ -5,6 +5,8 @@ cluster id in CLUSTER_LIST). ``export_attributes`` gives the attributes a route 
 with to a peer, or None when it must not be advertised: iBGP split horizon, route reflection
 (clients / non-clients, ORIGINATOR_ID, CLUSTER_LIST), eBGP AS_PATH prepend, next-hop rules,
 LOCAL_PREF and MED scoping, NO_EXPORT / NO_ADVERTISE, and the Partial bit on unknown attributes.
+An IPv6 link-local next hop (RFC 2545) is only meaningful on the link it was learned over, so it
+is never passed on.
 """
 from __future__ import annotations
 
@@ -124,6 +126,7 @@ def export_attributes(
             cluster_list=(local.effective_cluster_id,) + attrs.cluster_list,
             local_pref=local_pref,
             next_hop=next_hop,
+            next_hop_link_local=None,
             unknown=unknown,
         )
     if source is None:
@@ -132,4 +135,4 @@ def export_attributes(
         next_hop = own_next_hop if target.next_hop_self else attrs.next_hop
     if next_hop is None:
         return None
-    return attrs.replace(local_pref=local_pref, next_hop=next_hop, unknown=unknown)
+    return attrs.replace(local_pref=local_pref, next_hop=next_hop, next_hop_link_local=None, unknown=unknown)

@@ -337,6 +337,8 @@ def test_ipv6_routes_from_ebgp_reach_ibgp_peers_with_their_next_hop():
     [u] = decoded(out.messages, neg_for(ib))
     assert u.mp_reach.nlri == (v6,) and u.mp_reach.next_hop == V6("2001:db8::2")
     assert u.attributes.local_pref == 100 and u.attributes.as_path == AsPath.sequence(65001)
+    ll = PathAttributes(as_path=AsPath.sequence(65001), next_hop=V6("2001:db8::2"), next_hop_link_local=V6("fe80::2"))
+    assert export_attributes(ll, 2, eb, ib, ME).next_hop_link_local is None
 
 
 def test_sweep_stale_of_one_family_keeps_the_others():
