@@ -13,7 +13,9 @@ and the originated prefixes; leaving the block sends a Cease to every peer.
 * Graceful restart (RFC 4724): as helper, a peer that advertised GR and whose transport fails while
   Established keeps its routes as stale until its End-of-RIB or its restart time; as restarting
   speaker (``restarting=True``) our OPENs carry the R bit and forwarding-preserved flags until the
-  session with that peer is Established again. End-of-RIB is always sent after the initial table.
+  session with that peer is Established again, and we defer advertising (RFC 4724 §4.1) until every
+  configured peer sent its End-of-RIB or our restart time ran out. End-of-RIB always follows the
+  initial table.
 * Route changes: ``subscribe(callback)`` gets every ``rib.BestChange``; ``changes()`` is an async
   iterator over a bounded queue that yields ``RESYNC`` (re-read ``loc_rib``) if the consumer falls
   behind instead of growing without bound.
@@ -76,6 +78,9 @@ class Speaker:
         self._max_write_buffer = max_write_buffer
         self._restarting = restarting
         self._restart_pending: set[str] = set()
+        self._eor_wanted: dict[str, set[Family]] = {}
+        self._deferred: set[str] = set()
+        self._deferral_timer: asyncio.TimerHandle | None = None
         self._rib = Rib(_local(config))
         self._peers: dict[str, _Peer] = {}
         self._tg: asyncio.TaskGroup | None = None
@@ -96,6 +101,10 @@ class Speaker:
         await self._tg.__aenter__()
         if self._restarting:
             self._restart_pending = {p.key for p in self.config.peers}
+            if self.config.graceful_restart_time and self.config.peers:
+                self._eor_wanted = {p.key: set(p.families) for p in self.config.peers}
+                self._deferral_timer = asyncio.get_running_loop().call_later(
+                    self.config.graceful_restart_time, self._end_deferral)
         try:
             await self.apply(self.config, force=True)
         except BaseException as exc:
@@ -114,6 +123,8 @@ class Speaker:
 
     async def shutdown(self) -> None:
         """Cease every session (administrative shutdown), close the listener."""
+        if self._deferral_timer is not None:
+            self._deferral_timer.cancel()
         sessions = [s for p in self._peers.values() for s in p.sessions()]
         for peer in list(self._peers.values()):
             self._remove_peer(peer, CeaseSubcode.ADMINISTRATIVE_SHUTDOWN)
@@ -195,6 +206,8 @@ class Speaker:
 
     def _remove_peer(self, peer: _Peer, subcode: int) -> None:
         del self._peers[peer.key]
+        if peer.key in self._eor_wanted:
+            self._eor_seen(peer.key, None)
         if peer.candidate is not None:
             peer.candidate.stop(CeaseSubcode.ADMINISTRATIVE_SHUTDOWN)
         peer.main.stop(subcode)
@@ -332,9 +345,13 @@ class Speaker:
             return
         self._publish(self._rib.receive(key, update))
         self._schedule_flush()
+        if self._eor_wanted and update.end_of_rib is not None:
+            self._eor_seen(key, update.end_of_rib)
 
     def refresh_requested(self, session: Session, request: RouteRefreshMessage) -> None:
-        """Answer a ROUTE-REFRESH with the family's Adj-RIB-Out and End-of-RIB."""
+        """Answer a ROUTE-REFRESH with the family's Adj-RIB-Out and End-of-RIB (after any deferral)."""
+        if session.peer.key in self._deferred:
+            return
         session.send(b"".join(self._rib.refresh(session.peer.key, (request.afi, request.safi))))
 
     def session_down(self, session: Session, retain_routes: bool) -> None:
@@ -356,6 +373,7 @@ class Speaker:
             return
         self._joining.pop(peer.key, None)
         self._held.pop(peer.key, None)
+        self._deferred.discard(peer.key)
         neg = session.negotiated
         gr = neg.peer_graceful_restart if neg is not None else None
         if retain_routes and gr is not None and self.config.graceful_restart_time:
@@ -426,16 +444,56 @@ class Speaker:
                 if peer is None or peer.main is not session or session.state is not F.State.ESTABLISHED:
                     self._held.pop(key, None)
                     continue
-                session.send(b"".join(self._rib.peer_up(self._peer_info(session), session.negotiated)))
+                dump = self._rib.peer_up(self._peer_info(session), session.negotiated)
+                if self._eor_wanted:
+                    self._deferred.add(key)
+                    if session.negotiated.peer_graceful_restart is None:
+                        self._eor_seen(key, None)
+                else:
+                    session.send(b"".join(dump))
             for key in joining:
                 for update in self._held.pop(key, ()):
                     self._publish(self._rib.receive(key, update))
+                    if self._eor_wanted and update.end_of_rib is not None:
+                        self._eor_seen(key, update.end_of_rib)
         self._send_pending()
+
+    def _eor_seen(self, key: str, family: Family | None) -> None:
+        """Selection deferral bookkeeping: ``family`` None means expect nothing more from this peer."""
+        wanted = self._eor_wanted.get(key)
+        if wanted is not None:
+            if family is None:
+                wanted.clear()
+            else:
+                wanted.discard(family)
+            if not wanted:
+                del self._eor_wanted[key]
+        if not self._eor_wanted:
+            self._end_deferral()
+
+    def _end_deferral(self) -> None:
+        """RFC 4724 section 4.1: as restarting speaker, advertise only once every peer's End-of-RIB
+        is in (or the deferral timer, our restart time, ran out): then full tables and End-of-RIB."""
+        if self._deferral_timer is not None:
+            self._deferral_timer.cancel()
+            self._deferral_timer = None
+        self._eor_wanted = {}
+        self._send_pending()  # still skips the deferred peers: their full table follows
+        deferred, self._deferred = self._deferred, set()
+        for key in deferred:
+            peer = self._peers.get(key)
+            if peer is None or peer.main.state is not F.State.ESTABLISHED:
+                continue
+            families = sorted(peer.main.negotiated.families)
+            peer.main.send(b"".join(m for family in families for m in self._rib.refresh(key, family)))
+        log.info("selection deferral over: tables sent to %d peers", len(deferred))
 
     def _send_pending(self) -> None:
         for out in self._rib.take_updates():
             data = b"".join(out.messages)
             for key in out.peers:
+                if key in self._deferred:
+                    continue
                 peer = self._peers.get(key)
                 if peer is not None and peer.main.state is F.State.ESTABLISHED:
                     peer.main.send(data)

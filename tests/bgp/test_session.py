@@ -352,3 +352,41 @@ def test_gr_helper_keeps_stale_routes_with_the_f_bit_until_the_restart_time():
     timeline = _gr_helper_run(forwarding_preserved=True)
     assert timeline["during_outage"] is True
     assert timeline["after_reconnect"] is True and timeline["after_restart_time"] is False
+
+
+def test_restarting_speaker_defers_advertising_until_peers_end_of_rib():
+    """Restarting (R bit) with two peers: the fake peer gets our table and End-of-RIB only after the
+    other peer (one of our speakers, started late) sent its routes and End-of-RIB."""
+    port = free_port()
+    learned = ipaddress.ip_network("10.88.0.0/16")
+
+    async def main():
+        fake = FakePeer(Open.build(64512, 90, "127.0.0.2", GOOD_CAPS + (GracefulRestart(120),)))
+        server = await asyncio.start_server(fake.serve, "127.0.0.2", port)
+        peers = (PeerConfig(ipaddress.ip_address("127.0.0.2"), 64512, port=port, connect_retry_time=1),
+                 PeerConfig(ipaddress.ip_address("127.0.0.3"), 64512, port=port, connect_retry_time=1,
+                            rr_client=True, passive=True))
+        cfg = SpeakerConfig(router_id=ipaddress.IPv4Address("127.0.0.1"), asn=64512, listen_address="127.0.0.1",
+                            listen_port=port, peers=peers, graceful_restart_time=30)
+        other = SpeakerConfig(router_id=ipaddress.IPv4Address("127.0.0.3"), asn=64512, listen_address="127.0.0.3",
+                              listen_port=port, prefixes=(OriginatedRoute(learned),),
+                              peers=(PeerConfig(ipaddress.ip_address("127.0.0.1"), 64512, port=port,
+                                                connect_retry_time=1),))
+        try:
+            async with Speaker(cfg, restarting=True) as speaker:
+                await fake.wait_for(lambda m: isinstance(m, Open))
+                ours = fake.received[0]
+                gr = next(c for c in ours.capabilities if isinstance(c, GracefulRestart))
+                assert gr.restarting and all(f.forwarding_preserved for f in gr.families)
+                fake.writer.write(KEEPALIVE_BYTES + Update().encode(Negotiated()))  # its End-of-RIB
+                await asyncio.sleep(0.5)
+                assert not any(isinstance(m, Update) for m in fake.received)  # still deferring
+                assert speaker.peer_state("Global_127_0_0_2") is State.ESTABLISHED
+                async with Speaker(other):
+                    await fake.wait_for(lambda m: isinstance(m, Update) and m.end_of_rib is not None)
+                updates = [m for m in fake.received if isinstance(m, Update)]
+                assert updates[0].nlri == ((0x0A580000, 16),) and updates[1].end_of_rib == (1, 1)
+        finally:
+            server.close()
+
+    asyncio.run(asyncio.wait_for(main(), 30))
