@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "version": "pycalicoctl.commands.version:version",
     "node": "pycalicoctl.commands.node:node",
     "ipam": "pycalicoctl.commands.ipam:ipam",
+    "datastore": "pycalicoctl.commands.datastore:datastore",
 }
 
 LOG_LEVELS = ("panic", "fatal", "error", "warn", "info", "debug")
