@@ -28,7 +28,6 @@ import ipaddress
 import logging
 import os
 import socket
-import time
 from dataclasses import dataclass
 from typing import AsyncIterator, Callable, Coroutine
 

@@ -4,8 +4,6 @@ import asyncio
 import ipaddress
 import socket
 
-import pytest
-
 from node.bgp.config import OriginatedRoute, PeerConfig, PeerKind, SpeakerConfig
 from node.bgp.constants import AFI, SAFI
 from node.bgp.fsm import State
@@ -105,6 +103,7 @@ def test_ebgp_prepend_next_hop_and_ipv6_and_4_octet_as():
             _, v6 = b.loc_rib(V6)[net("fd00:1::/64")]
             assert v6.next_hop == ip("fd00::1") and v6.as_path.segments == ((2, (4200000001,)),)
             assert b.status().peers[0].prefixes_received == 2
+            assert a.status().peers[0].asn == 4200000002 and a.negotiated("Global_127_0_0_2").four_octet_as
 
     run(main())
 
