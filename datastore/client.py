@@ -27,7 +27,7 @@ import datetime
 import ipaddress
 import json
 import time
-import uuid
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -46,7 +46,7 @@ from datastore.errors import (
     ValidationError,
     retry_on_conflict,
 )
-from datastore.resources import API_VERSION, KINDS, default_allow_profile, dumps, from_dict, to_dict, with_defaults
+from datastore.resources import API_VERSION, KINDS, dumps, from_dict, to_dict, with_defaults
 from datastore.resources.serde import format_timestamp
 
 APPLY_ATTEMPTS = 5
@@ -83,7 +83,85 @@ def _now() -> str:
 
 
 def _new_uid() -> str:
+    import uuid
+
     return str(uuid.uuid4())
+
+
+def _new_guid() -> str:
+    import uuid
+
+    return uuid.uuid4().hex
+
+
+def _default_allow_profile() -> Any:
+    """The synthesized ``projectcalico-default-allow`` Profile (its kind module loaded on first use)."""
+    from datastore.resources.policy import default_allow_profile as profile
+
+    return profile()
+
+
+def _start(item: tuple[int, str]) -> int:
+    return item[0]
+
+
+class PoolIndex:
+    """IPPools by network, for the overlap check of a new pool in O(log n) instead of a scan.
+
+    Two CIDRs overlap exactly when one contains the other, so the pools overlapping a network are
+    those stored at one of its supernets (one lookup per prefix length) plus those whose network
+    starts inside it (a bisect over the sorted start addresses). Networks are parsed with the
+    validator's ``parse_cidr``, once per pool; pools it cannot parse are always candidates (the
+    validator skips them itself). ``overlapping`` returns pools in insertion order, as a scan would.
+    """
+
+    def __init__(self, pools: Iterable[tuple[str, Any]] = ()):
+        self._pools: dict[str, Any] = {}
+        self._position: dict[str, int] = {}
+        self._network: dict[str, Any] = {}
+        self._unparsed: set[str] = set()
+        self._exact: dict[tuple[int, int, int], set[str]] = {}
+        self._starts: dict[int, list[tuple[int, str]]] = {4: [], 6: []}
+        for key, pool in pools:
+            self.put(key, pool)
+
+    def put(self, key: str, pool: Any) -> None:
+        """Add or replace the pool stored at ``key``."""
+        from datastore.validation.netparse import parse_cidr
+
+        self._drop(key)
+        self._position.setdefault(key, len(self._position))
+        self._pools[key] = pool
+        try:
+            network = parse_cidr(pool.spec.cidr).network
+        except ValueError:
+            self._unparsed.add(key)
+            return
+        self._network[key] = network
+        start = int(network.network_address)
+        self._exact.setdefault((network.version, start, network.prefixlen), set()).add(key)
+        insort(self._starts[network.version], (start, key))
+
+    def _drop(self, key: str) -> None:
+        self._unparsed.discard(key)
+        network = self._network.pop(key, None)
+        if network is not None:
+            start = int(network.network_address)
+            self._exact[(network.version, start, network.prefixlen)].discard(key)
+            self._starts[network.version].remove((start, key))
+
+    def overlapping(self, network: Any) -> list[Any]:
+        """The pools whose network overlaps ``network`` (and the unparseable ones), in insertion order."""
+        found = set(self._unparsed)
+        start, bits = int(network.network_address), network.max_prefixlen
+        for length in range(network.prefixlen + 1):
+            masked = start >> (bits - length) << (bits - length)
+            found.update(self._exact.get((network.version, masked, length), ()))
+        starts = self._starts[network.version]
+        low = bisect_left(starts, start, key=_start)
+        high = bisect_right(starts, int(network.broadcast_address), key=_start)
+        found.update(key for _, key in starts[low:high])
+        return [self._pools[key] for key in sorted(found, key=self._position.__getitem__)]
 
 
 def _ident(resource: Any) -> ResourceId:
@@ -153,11 +231,11 @@ class Client:
         if kind in READ_ONLY_KINDS:
             raise OperationNotSupported(operation, kind, reason)
 
-    def _prepare(self, resource: Any, current: Any | None, others: dict[str, Any] | None = None,
+    def _prepare(self, resource: Any, current: Any | None, others: PoolIndex | None = None,
                  blocks: list[str] | None = None) -> Any:
         """Defaults + client-side checks + validation; ``current`` is the stored object on update.
 
-        ``others``/``blocks`` let a bulk caller pass listings it already holds (key → resource, block CIDRs).
+        ``others``/``blocks`` let a bulk caller pass what it already holds (the stored pools, block CIDRs).
         """
         kind = resource.KIND.kind
         if kind == "IPPool":
@@ -168,20 +246,32 @@ class Client:
         validate(resource)
         return resource
 
-    def _prepare_ippool(self, pool: Any, current: Any | None, others: dict[str, Any] | None,
+    def _prepare_ippool(self, pool: Any, current: Any | None, others: PoolIndex | None,
                         blocks: list[str] | None) -> Any:
         from datastore.validation.ippool import check_block_size_conflicts, check_ippool
+        from datastore.validation.netparse import parse_cidr
 
-        if current is None and others is None:
-            items, _ = self.backend.list(keys.resource_prefix("IPPool"))
-            others = {kv.key: self.decode(kv) for kv in items}
-        other_docs = [to_dict(p) for p in (others or {}).values()] if current is None else ()
+        other_docs: list[dict[str, object]] = []
+        if current is None:
+            if others is None:
+                others = self.pool_index()
+            try:
+                network = parse_cidr(pool.spec.cidr).network
+            except ValueError:
+                network = None  # check_ippool rejects the CIDR before looking at other pools
+            if network is not None:
+                other_docs = [to_dict(p) for p in others.overlapping(network)]
         checked = check_ippool(to_dict(pool), to_dict(current) if current is not None else None, other_docs)
         if current is None:
             if blocks is None:
                 blocks = self._block_cidrs()
             check_block_size_conflicts(checked, blocks)
         return from_dict(checked)
+
+    def pool_index(self) -> PoolIndex:
+        """The stored IPPools, indexed for overlap checks."""
+        items, _ = self.backend.list(keys.resource_prefix("IPPool"))
+        return PoolIndex((kv.key, self.decode(kv)) for kv in items)
 
     def _block_cidrs(self) -> list[str]:
         cidrs = []
@@ -197,7 +287,7 @@ class Client:
     def get(self, kind: str, name: str, namespace: str = "") -> Any:
         """The stored resource; NotFound (``resource does not exist: Kind(name) with error: <nil>``)."""
         if kind == "Profile" and name == DEFAULT_ALLOW_PROFILE:
-            return default_allow_profile()
+            return _default_allow_profile()
         key = self._key(kind, name, namespace)
         try:
             return self.decode(self.backend.get(key))
@@ -209,7 +299,7 @@ class Client:
         items, revision = self.backend.list(keys.resource_prefix(kind, namespace))
         resources = [self.decode(kv) for kv in items]
         if kind == "Profile":
-            resources.append(default_allow_profile())
+            resources.append(_default_allow_profile())
         return ResourceList(resources, str(revision))
 
     def create(self, resource: Any, *, system: bool = False) -> Any:
@@ -236,7 +326,7 @@ class Client:
             except NotFound:
                 raise NotFound(ResourceId("Tier", tier)) from None
 
-    def _create(self, resource: Any, others: dict[str, Any] | None, blocks: list[str] | None,
+    def _create(self, resource: Any, others: PoolIndex | None, blocks: list[str] | None,
                 tiers: set[str] | None = None) -> tuple[Any, KeyValue]:
         meta = resource.metadata
         if meta.name and meta.resource_version:
@@ -444,7 +534,7 @@ class Client:
         if any(r.KIND.kind in TIERED_KINDS for r in resources):
             tier_items, _ = self.backend.list(keys.resource_prefix("Tier"))
             tiers = {keys.parse_key(kv.key).name for kv in tier_items}
-        pools: dict[str, Any] | None = None
+        pools: PoolIndex | None = None
         outcomes: list[BulkOutcome] = []
         for resource in resources:
             if outcomes and isinstance(outcomes[-1].error, Unavailable):
@@ -454,20 +544,20 @@ class Client:
                 self._check_read_only(resource.KIND.kind, "apply", "resource is readonly")
                 key = self._key(resource.KIND.kind, resource.metadata.name, resource.metadata.namespace)
                 if resource.KIND.kind == "IPPool" and pools is None:
-                    pools = {k: self.decode(kv) for k, kv in stored.items()
-                             if k.startswith(keys.resource_prefix("IPPool"))}
+                    pools = PoolIndex((k, self.decode(kv)) for k, kv in stored.items()
+                                      if k.startswith(keys.resource_prefix("IPPool")))
                 result, stored[key] = self._apply_listed(resource, key, stored.get(key), pools, blocks, tiers)
             except DatastoreError as exc:
                 outcomes.append(BulkOutcome(error=exc))
                 continue
             if pools is not None and resource.KIND.kind == "IPPool":
-                pools[key] = result
+                pools.put(key, result)
             if tiers is not None and resource.KIND.kind == "Tier":
                 tiers.add(resource.metadata.name)
             outcomes.append(BulkOutcome(resource=result))
         return outcomes
 
-    def _apply_listed(self, resource: Any, key: str, listed: KeyValue | None, pools: dict[str, Any] | None,
+    def _apply_listed(self, resource: Any, key: str, listed: KeyValue | None, pools: PoolIndex | None,
                       blocks: list[str] | None, tiers: set[str] | None) -> tuple[Any, KeyValue]:
         """One apply against the listed state; a lost race falls back to ``apply`` (and a fresh read)."""
         try:
@@ -490,7 +580,7 @@ class Client:
         except NotFound:
             info = None
         if info is None:
-            spec = {"clusterGUID": uuid.uuid4().hex, "datastoreReady": True}
+            spec = {"clusterGUID": _new_guid(), "datastoreReady": True}
             if calico_version:
                 spec["calicoVersion"] = calico_version
             if cluster_type:
@@ -501,7 +591,7 @@ class Client:
             spec = dict(data.get("spec") or {})
             if not spec.get("clusterGUID") or "datastoreReady" not in spec:
                 spec.setdefault("datastoreReady", True)
-                spec["clusterGUID"] = spec.get("clusterGUID") or uuid.uuid4().hex
+                spec["clusterGUID"] = spec.get("clusterGUID") or _new_guid()
                 retry_on_conflict(lambda: self.update(from_dict({**data, "spec": spec}), system=True))
         for name, order, action in _TIERS:
             self._create_quietly(_document("Tier", name, {"order": order, "defaultAction": action}))

@@ -5,7 +5,7 @@ Two layers in one module (the only place that knows how to talk to etcd):
 - ``EtcdClient`` — a small synchronous client whose surface mirrors the familiar ``etcd3`` package
   (``get``, ``get_prefix``, ``put``, ``delete``, ``transaction`` with ``client.transactions.mod(key) == rev``
   style compares, ``watch_prefix``, ``lease``, ``authenticate``). It speaks ``/v3/kv/*``, ``/v3/watch``,
-  ``/v3/lease/*`` and ``/v3/auth/authenticate`` over a keep-alive ``http.client`` connection.
+  ``/v3/lease/*`` and ``/v3/auth/authenticate`` over one keep-alive connection.
 - ``EtcdBackend`` — the datastore Backend protocol (datastore/backend/base.py) on top of it, with every
   conditional write a single transaction comparing ``create_revision`` / ``mod_revision``.
 
@@ -15,12 +15,16 @@ chunked stream of ``{"result": {...}}`` objects on its own connection; large ran
 ``limit`` at a pinned ``revision``; an expired auth token is refreshed once and the request retried.
 The TLS context (CA bundle, client certificate) is built only on the first https connection, and
 connections are opened lazily, so building a client costs nothing until it is used.
+
+HTTP is a minimal HTTP/1.1 client over ``socket`` (``_Connection``): the gateway only needs JSON POSTs
+with Content-Length or chunked replies, and ``http.client`` would import ``email`` and ``ssl`` on every
+CLI start (``ssl`` is imported only for https endpoints). Every call but a watch is bounded by the read
+timeout (``DEFAULT_TIMEOUT``), so an etcd that accepts connections but never answers fails in seconds.
 """
 from __future__ import annotations
 
 import base64
 import codecs
-import http.client
 import json
 import os
 import socket
@@ -34,6 +38,9 @@ from datastore.backend.base import EventType, KeyValue, WatchEvent
 from datastore.errors import AlreadyExists, Conflict, DatastoreError, NotFound, Unavailable
 
 DEFAULT_PAGE_SIZE = 1000
+DEFAULT_TIMEOUT = 3.0
+DEFAULT_CONNECT_TIMEOUT = 2.0
+_MAX_LINE = 65536
 _UNAUTHENTICATED = 16
 _UNAVAILABLE = 14
 
@@ -309,8 +316,110 @@ class TLSConfig:
         return ctx
 
 
+class _Connection:
+    """One HTTP/1.1 connection to the gateway: keep-alive POSTs of JSON bodies, replies framed by
+    Content-Length, chunked encoding or the end of the connection. Malformed or truncated replies
+    raise ConnectionError (an OSError, as socket failures)."""
+
+    def __init__(self, sock: socket.socket, host: str):
+        self.sock = sock
+        self._host = host
+        self._file = sock.makefile("rb")
+        self._remaining = 0
+        self._chunked = False
+        self._to_close = False
+        self._done = True
+
+    def close(self) -> None:
+        self._file.close()
+        self.sock.close()
+
+    def request(self, path: str, payload: bytes, headers: dict[str, str]) -> int:
+        """Send one POST and read the reply's head; returns the HTTP status."""
+        head = [f"POST {path} HTTP/1.1", f"Host: {self._host}", f"Content-Length: {len(payload)}"]
+        head += [f"{name}: {value}" for name, value in headers.items()]
+        self.sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + payload)
+        return self._read_head()
+
+    def _line(self) -> bytes:
+        line = self._file.readline(_MAX_LINE)
+        if not line.endswith(b"\n"):
+            raise ConnectionError("connection closed by the server" if not line else "malformed HTTP reply")
+        return line
+
+    def _read_head(self) -> int:
+        while True:
+            parts = self._line().split(None, 2)
+            if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
+                raise ConnectionError("malformed HTTP reply")
+            status, version = int(parts[1]), parts[0]
+            fields: dict[bytes, bytes] = {}
+            while (line := self._line()) not in (b"\r\n", b"\n"):
+                name, _, value = line.partition(b":")
+                fields[name.strip().lower()] = value.strip()
+            if status != 100:
+                break
+        connection = fields.get(b"connection", b"").lower()
+        self._to_close = connection == b"close" or (version == b"HTTP/1.0" and connection != b"keep-alive")
+        self._chunked = b"chunked" in fields.get(b"transfer-encoding", b"").lower()
+        length = fields.get(b"content-length")
+        self._remaining = int(length) if length is not None and length.isdigit() and not self._chunked else -1
+        self._done = False
+        return status
+
+    def read_part(self) -> bytes:
+        """The next piece of the reply body (a chunk, or what has arrived); b"" at its end."""
+        if self._done:
+            return b""
+        if self._chunked:
+            size_text = self._line().split(b";", 1)[0].strip()
+            try:
+                size = int(size_text, 16)
+            except ValueError:
+                raise ConnectionError("malformed HTTP chunk") from None
+            if size == 0:
+                while self._line() not in (b"\r\n", b"\n"):
+                    pass
+                self._done = True
+                return b""
+            data = self._exact(size)
+            self._line()
+            return data
+        if self._remaining >= 0:
+            data = self._exact(self._remaining)
+            self._remaining = 0
+            self._done = True
+            return data
+        data = self._file.read1(65536)
+        if not data:
+            self._done = True
+            self._to_close = True
+        return data
+
+    def _exact(self, size: int) -> bytes:
+        data = self._file.read(size)
+        if len(data) != size:
+            raise ConnectionError("connection closed by the server")
+        return data
+
+    def read_body(self) -> bytes:
+        """The whole reply body; the connection stays usable unless the server asked to close it."""
+        parts = []
+        while part := self.read_part():
+            parts.append(part)
+        return b"".join(parts)
+
+    @property
+    def reusable(self) -> bool:
+        """Whether another request may be sent on this connection."""
+        return self._done and not self._to_close
+
+
 class EtcdClient:
-    """A synchronous etcd v3 client over the JSON gateway (thread-safe; one keep-alive connection)."""
+    """A synchronous etcd v3 client over the JSON gateway (thread-safe; one keep-alive connection).
+
+    ``timeout`` bounds every read of a reply (not a watch's stream), ``connect_timeout`` each connect.
+    """
 
     transactions = Transactions()
 
@@ -321,8 +430,8 @@ class EtcdClient:
         tls: TLSConfig | None = None,
         user: str = "",
         password: str = "",
-        timeout: float = 10.0,
-        connect_timeout: float = 2.0,
+        timeout: float = DEFAULT_TIMEOUT,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
     ):
         if isinstance(endpoints, str):
             endpoints = [e for e in endpoints.split(",") if e.strip()]
@@ -336,7 +445,7 @@ class EtcdClient:
         self.connect_timeout = connect_timeout
         self._ssl_context = None
         self._lock = threading.RLock()
-        self._conn: http.client.HTTPConnection | None = None
+        self._conn: _Connection | None = None
         self._current = 0
         self._token = ""
 
@@ -347,20 +456,20 @@ class EtcdClient:
             self._ssl_context = self.tls.context()
         return self._ssl_context
 
-    def _open(self, endpoint: Endpoint) -> http.client.HTTPConnection:
-        if endpoint.scheme == "https":
-            conn: http.client.HTTPConnection = http.client.HTTPSConnection(
-                endpoint.host, endpoint.port, timeout=self.connect_timeout, context=self._context()
-            )
-        else:
-            conn = http.client.HTTPConnection(endpoint.host, endpoint.port, timeout=self.connect_timeout)
-        conn.connect()
-        assert conn.sock is not None
-        conn.sock.settimeout(self.timeout)
-        conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return conn
+    def _open(self, endpoint: Endpoint) -> _Connection:
+        sock = socket.create_connection((endpoint.host, endpoint.port), timeout=self.connect_timeout)
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if endpoint.scheme == "https":
+                sock = self._context().wrap_socket(sock, server_hostname=endpoint.host)
+        except BaseException:
+            sock.close()
+            raise
+        sock.settimeout(self.timeout)
+        host = f"[{endpoint.host}]" if ":" in endpoint.host else endpoint.host
+        return _Connection(sock, f"{host}:{endpoint.port}")
 
-    def _connect_any(self) -> tuple[http.client.HTTPConnection, Endpoint]:
+    def _connect_any(self) -> tuple[_Connection, Endpoint]:
         """Open a connection to the first reachable endpoint, starting with the last good one."""
         failures = []
         count = len(self.endpoints)
@@ -403,10 +512,13 @@ class EtcdClient:
                 self._conn, _ = self._connect_any()
             endpoint = self.endpoints[self._current]
             try:
-                self._conn.request("POST", path, payload, headers)
-                resp = self._conn.getresponse()
-                return resp.status, resp.read()
-            except (http.client.HTTPException, OSError) as exc:
+                status = self._conn.request(path, payload, headers)
+                data = self._conn.read_body()
+                if not self._conn.reusable:
+                    self._conn.close()
+                    self._conn = None
+                return status, data
+            except OSError as exc:
                 self._conn.close()
                 self._conn = None
                 if retried or not (reused or len(self.endpoints) > 1):
@@ -598,29 +710,27 @@ class EtcdClient:
                 self._authenticate_locked()
             token = self._token
             conn, endpoint = self._connect_any()
-        conn.sock.settimeout(None)  # type: ignore[union-attr]
         headers = {"Content-Type": "application/json"}
         if token:
             headers["Authorization"] = token
         try:
-            conn.request("POST", "/v3/watch", json.dumps({"create_request": request}).encode(), headers)
-            resp = conn.getresponse()
-        except (http.client.HTTPException, OSError) as exc:
+            status = conn.request("/v3/watch", json.dumps({"create_request": request}).encode(), headers)
+            if status != 200:
+                reply = _decode(conn.read_body())
+                conn.close()
+                raise EtcdError(reply.get("error") or f"HTTP {status}", int(reply.get("code", 0)))
+        except OSError as exc:
             conn.close()
             raise Unavailable(f"etcd watch on {endpoint.url} failed: {_describe(exc)}") from exc
-        if resp.status != 200:
-            reply = _decode(resp.read())
-            conn.close()
-            raise EtcdError(reply.get("error") or f"HTTP {resp.status}", int(reply.get("code", 0)))
-        return EtcdWatch(conn, resp, endpoint)
+        conn.sock.settimeout(None)
+        return EtcdWatch(conn, endpoint)
 
 
 class EtcdWatch:
     """A running watch: iterate for (type, value, metadata, prev_value) events; ``cancel()`` from any thread."""
 
-    def __init__(self, conn: http.client.HTTPConnection, resp: http.client.HTTPResponse, endpoint: Endpoint):
+    def __init__(self, conn: _Connection, endpoint: Endpoint):
         self._conn = conn
-        self._resp = resp
         self._endpoint = endpoint
         self._cancelled = False
         self._buffer = ""
@@ -639,8 +749,8 @@ class EtcdWatch:
     def _messages(self) -> Iterator[dict[str, Any]]:
         while not self._cancelled:
             try:
-                chunk = self._resp.read1(65536)
-            except (http.client.HTTPException, OSError, ValueError) as exc:
+                chunk = self._conn.read_part()
+            except (OSError, ValueError) as exc:
                 if self._cancelled:
                     return
                 raise Unavailable(f"etcd watch on {self._endpoint.url} broke: {_describe(exc)}") from exc

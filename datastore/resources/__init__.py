@@ -2,116 +2,64 @@
 
 Public contract: ``API_VERSION``, ``KindInfo``, ``KINDS``, ``lookup_kind``, ``Metadata``, the kind
 classes, ``from_dict``, ``to_dict``, ``with_defaults`` (see the modules for details).
+
+The kind modules load lazily: importing this package builds only the kind table, metadata and the
+codec; a kind's dataclasses are built when the kind is first parsed or one of its names is used
+(PEP 562 ``__getattr__``), so a CLI call about IPPools never builds the policy or felix classes.
 """
+from __future__ import annotations
+
+from importlib import import_module
+
 from datastore.resources.base import Metadata, OwnerReference, Resource
 from datastore.resources.codec import (
-    RESOURCE_TYPES,
     dumps,
     from_dict,
     from_dict_many,
-    register,
+    load_all,
     resource_class,
     to_dict,
     to_list_dict,
     with_defaults,
 )
-from datastore.resources.felix import (
-    FelixConfiguration,
-    FelixConfigurationSpec,
-    HealthTimeoutOverride,
-    ProtoPort,
-    RouteTableIDRange,
-    RouteTableRange,
-)
 from datastore.resources.kinds import API_VERSION, KINDS, KindInfo, cli_kind_names, kind_info, lookup_kind
-from datastore.resources.network import (
-    BlockAffinity,
-    BlockAffinitySpec,
-    IPAMConfiguration,
-    IPAMConfigurationSpec,
-    IPIPConfiguration,
-    IPPool,
-    IPPoolSpec,
-    IPReservation,
-    IPReservationSpec,
-)
-from datastore.resources.bgp import (
-    BGPConfiguration,
-    BGPConfigurationSpec,
-    BGPFilter,
-    BGPFilterPrefixLength,
-    BGPFilterRule,
-    BGPFilterSpec,
-    BGPPassword,
-    BGPPeer,
-    BGPPeerSpec,
-    Community,
-    PrefixAdvertisement,
-    SecretKeySelector,
-    ServiceIPBlock,
-)
-from datastore.resources.cluster import (
-    AutoHostEndpointConfig,
-    ClusterInformation,
-    ClusterInformationSpec,
-    ControllersConfig,
-    KubeControllersConfiguration,
-    KubeControllersConfigurationSpec,
-    KubeControllersConfigurationStatus,
-    NodeControllerConfig,
-    ReconcilerConfig,
-)
-from datastore.resources.endpoints import (
-    IPNAT,
-    EndpointPort,
-    HostEndpoint,
-    HostEndpointSpec,
-    WorkloadEndpoint,
-    WorkloadEndpointPort,
-    WorkloadEndpointSpec,
-    workload_endpoint_name,
-)
-from datastore.resources.node import (
-    CalicoNodeStatus,
-    CalicoNodeStatusSpec,
-    CalicoNodeStatusStatus,
-    Node,
-    NodeAddress,
-    NodeBGPSpec,
-    NodeSpec,
-    NodeStatus,
-    NodeWireguardSpec,
-    OrchRef,
-)
-from datastore.resources.policy import (
-    EntityRule,
-    GlobalNetworkPolicy,
-    GlobalNetworkPolicySpec,
-    HTTPMatch,
-    HTTPPath,
-    ICMPFields,
-    NetworkPolicy,
-    NetworkPolicySpec,
-    Profile,
-    ProfileSpec,
-    Rule,
-    RuleMetadata,
-    ServiceAccountMatch,
-    ServiceMatch,
-    Tier,
-    TierSpec,
-    default_allow_profile,
-)
 from datastore.resources.scalars import Duration, Port, parse_asn
 from datastore.resources.serde import FrozenMap
-from datastore.resources.sets import GlobalNetworkSet, GlobalNetworkSetSpec, NetworkSet, NetworkSetSpec
 
-register(
-    IPPool, IPReservation, IPAMConfiguration, BlockAffinity,
-    BGPPeer, BGPConfiguration, BGPFilter,
-    Node, CalicoNodeStatus,
-    NetworkPolicy, GlobalNetworkPolicy, Profile, Tier,
-    HostEndpoint, WorkloadEndpoint,
-    NetworkSet, GlobalNetworkSet,
-    ClusterInformation, KubeControllersConfiguration, FelixConfiguration,
-)
+# Public names of the kind modules, imported on first access.
+_LAZY: dict[str, tuple[str, ...]] = {
+    "felix": ("FelixConfiguration", "FelixConfigurationSpec", "HealthTimeoutOverride", "ProtoPort",
+              "RouteTableIDRange", "RouteTableRange"),
+    "network": ("BlockAffinity", "BlockAffinitySpec", "IPAMConfiguration", "IPAMConfigurationSpec",
+                "IPIPConfiguration", "IPPool", "IPPoolSpec", "IPReservation", "IPReservationSpec"),
+    "bgp": ("BGPConfiguration", "BGPConfigurationSpec", "BGPFilter", "BGPFilterPrefixLength", "BGPFilterRule",
+            "BGPFilterSpec", "BGPPassword", "BGPPeer", "BGPPeerSpec", "Community", "PrefixAdvertisement",
+            "SecretKeySelector", "ServiceIPBlock"),
+    "cluster": ("AutoHostEndpointConfig", "ClusterInformation", "ClusterInformationSpec", "ControllersConfig",
+                "KubeControllersConfiguration", "KubeControllersConfigurationSpec",
+                "KubeControllersConfigurationStatus", "NodeControllerConfig", "ReconcilerConfig"),
+    "endpoints": ("IPNAT", "EndpointPort", "HostEndpoint", "HostEndpointSpec", "WorkloadEndpoint",
+                  "WorkloadEndpointPort", "WorkloadEndpointSpec", "workload_endpoint_name"),
+    "node": ("CalicoNodeStatus", "CalicoNodeStatusSpec", "CalicoNodeStatusStatus", "Node", "NodeAddress",
+             "NodeBGPSpec", "NodeSpec", "NodeStatus", "NodeWireguardSpec", "OrchRef"),
+    "policy": ("EntityRule", "GlobalNetworkPolicy", "GlobalNetworkPolicySpec", "HTTPMatch", "HTTPPath",
+               "ICMPFields", "NetworkPolicy", "NetworkPolicySpec", "Profile", "ProfileSpec", "Rule",
+               "RuleMetadata", "ServiceAccountMatch", "ServiceMatch", "Tier", "TierSpec", "default_allow_profile"),
+    "sets": ("GlobalNetworkSet", "GlobalNetworkSetSpec", "NetworkSet", "NetworkSetSpec"),
+}
+_LAZY_MODULE: dict[str, str] = {name: module for module, names in _LAZY.items() for name in names}
+
+
+def __getattr__(name: str) -> object:
+    """Import the kind module that defines ``name`` on first use (PEP 562)."""
+    module = _LAZY_MODULE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """Eager and lazy public names alike."""
+    return sorted({*globals(), *_LAZY_MODULE})

@@ -1,8 +1,12 @@
-"""Whole-resource conversion: Calico v3 JSON objects ↔ resource dataclasses, and defaults."""
+"""Whole-resource conversion: Calico v3 JSON objects ↔ resource dataclasses, and defaults.
+
+A kind's module is imported the first time the kind is needed (see :func:`resource_class`).
+"""
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from importlib import import_module
 from typing import Any
 
 from datastore.errors import ParseError
@@ -10,13 +14,20 @@ from datastore.resources.base import Resource
 from datastore.resources.kinds import API_VERSION, KINDS
 from datastore.resources.serde import decode_fields, json_kind, new_context, note_unknown, raise_for
 
-RESOURCE_TYPES: dict[str, type] = {}
+# The module under datastore.resources defining each kind's class (named as the kind).
+KIND_MODULES: dict[str, str] = {
+    "FelixConfiguration": "felix",
+    "IPPool": "network", "IPReservation": "network", "IPAMConfiguration": "network", "BlockAffinity": "network",
+    "BGPPeer": "bgp", "BGPConfiguration": "bgp", "BGPFilter": "bgp",
+    "Node": "node", "CalicoNodeStatus": "node",
+    "NetworkPolicy": "policy", "GlobalNetworkPolicy": "policy", "Profile": "policy", "Tier": "policy",
+    "HostEndpoint": "endpoints", "WorkloadEndpoint": "endpoints",
+    "NetworkSet": "sets", "GlobalNetworkSet": "sets",
+    "ClusterInformation": "cluster", "KubeControllersConfiguration": "cluster",
+}
 
-
-def register(*classes: type) -> None:
-    """Make resource classes known to :func:`from_dict` (keyed by their canonical kind)."""
-    for cls in classes:
-        RESOURCE_TYPES[cls.KIND.kind] = cls
+# The classes of the kinds loaded so far, keyed by canonical kind (filled by _load).
+_LOADED: dict[str, type] = {}
 
 
 def _type_meta(data: Mapping) -> tuple[str, str]:
@@ -34,12 +45,26 @@ def _unknown_type(kind: str, api_version: str) -> ParseError:
     return ParseError(f"Unknown resource type ({kind}) and/or version ({api_version})")
 
 
+def _load(kind: str) -> type | None:
+    cls = _LOADED.get(kind)
+    if cls is None and kind in KIND_MODULES:
+        cls = getattr(import_module(f"datastore.resources.{KIND_MODULES[kind]}"), kind)
+        _LOADED[kind] = cls
+    return cls
+
+
 def resource_class(kind: str) -> type:
-    """The dataclass of a canonical kind name; ParseError for an unknown kind."""
-    try:
-        return RESOURCE_TYPES[kind]
-    except KeyError:
-        raise ParseError(f"resource type '{kind}' is not supported") from None
+    """The dataclass of a canonical kind name (its module imported on first use); ParseError for an
+    unknown kind."""
+    cls = _load(kind)
+    if cls is None:
+        raise ParseError(f"resource type '{kind}' is not supported")
+    return cls
+
+
+def load_all() -> dict[str, type]:
+    """Every kind's class, keyed by canonical kind (imports all kind modules)."""
+    return {kind: resource_class(kind) for kind in KIND_MODULES}
 
 
 def from_dict(data: Mapping) -> Any:
@@ -51,7 +76,7 @@ def from_dict(data: Mapping) -> Any:
     if not isinstance(data, Mapping):
         raise ParseError("error parsing document: expected a resource object")
     kind, api_version = _type_meta(data)
-    cls = RESOURCE_TYPES.get(kind)
+    cls = _load(kind)
     if cls is None or api_version != API_VERSION:
         raise _unknown_type(kind, api_version)
     body = {k: v for k, v in data.items() if str(k).lower() not in ("kind", "apiversion")}
@@ -69,7 +94,7 @@ def from_dict_many(data: Any) -> tuple[Any, ...]:
         raise ParseError("error parsing document: expected a resource object")
     kind, api_version = _type_meta(data)
     cls_name = kind[: -len("List")]
-    if kind.endswith("List") and cls_name in RESOURCE_TYPES:
+    if kind.endswith("List") and cls_name in KIND_MODULES:
         if api_version != API_VERSION:
             raise _unknown_type(kind, api_version)
         ctx = new_context()

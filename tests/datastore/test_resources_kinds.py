@@ -14,7 +14,6 @@ from datastore.resources import (
     Metadata,
     Node,
     Port,
-    RESOURCE_TYPES,
     Tier,
     WorkloadEndpointSpec,
     default_allow_profile,
@@ -41,9 +40,10 @@ def parse_error(text: str) -> str:
 
 
 def test_every_kind_has_a_class():
-    from datastore.resources import KINDS
-    assert set(RESOURCE_TYPES) == set(KINDS)
-    for kind, cls in RESOURCE_TYPES.items():
+    from datastore.resources import KINDS, load_all
+    classes = load_all()
+    assert set(classes) == set(KINDS)
+    for kind, cls in classes.items():
         assert cls.KIND.kind == kind
         assert to_dict(cls())["kind"] == kind
 
