@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+import os
 import random
 import time
 from typing import Coroutine, Protocol
@@ -241,7 +242,8 @@ class Session:
         before = self.fsm.state
         self.fsm, actions = F.step(self.fsm, event)
         if self.fsm.state is not before:
-            self.since = time.time()
+            if (before is F.State.ESTABLISHED) != (self.fsm.state is F.State.ESTABLISHED):
+                self.since = time.time()  # like BIRD's protocol state (up / start), not every FSM step
             log.debug("%s: %s -> %s on %s", self.peer.name, before.label, self.fsm.state.label, event.kind.name)
             if self.fsm.state is F.State.ESTABLISHED:
                 self.last_error = ""
@@ -472,6 +474,6 @@ def _same_family(local: str | None, peer: PeerConfig) -> ipaddress.IPv4Address |
 def _strerror(exc: BaseException) -> str:
     if isinstance(exc, asyncio.TimeoutError):
         return "Connection timed out"
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
+    if isinstance(exc, OSError) and exc.errno:
+        return os.strerror(exc.errno)  # asyncio's own text is "Connect call failed (...)"
     return str(exc) or type(exc).__name__

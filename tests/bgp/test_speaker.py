@@ -262,3 +262,20 @@ def test_ipv6_session_over_ipv6_transport():
             assert (st.family, st.state, st.name) == ("ipv6", "Established", "Global___1")
 
     run(main())
+
+
+def test_since_moves_only_when_the_session_goes_up_or_down():
+    port = free_port()
+
+    async def main():
+        # nobody listens at 127.0.0.9: Connect -> Idle -> Connect ... with "Socket: Connection refused"
+        cfg = speaker_config("127.0.0.1", [peer("127.0.0.9", port=port, error_wait_time=1)], port)
+        async with Speaker(cfg) as a:
+            first = a.status().peers[0]
+            await wait_for(lambda: a.status().peers[0].last_error == "Socket: Connection refused", what="refused")
+            await asyncio.sleep(1.5)
+            later = a.status().peers[0]
+            assert later.since == first.since and later.bird_state == "start"
+            assert later.state in ("Idle", "Connect", "Active")
+
+    run(main())
