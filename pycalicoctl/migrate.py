@@ -184,10 +184,13 @@ def go_indent_json(value: Any) -> str:
 # ------------------------------------------------------------------------------------------ import
 
 def split_import_file(text: str, filename: str) -> ImportFile:
-    """The three ``===``-separated parts of an export file (calicoctl's splitImportFile)."""
+    """The three ``===``-separated parts of an export file (calicoctl's splitImportFile).
+
+    MigrateError texts here and below are the complete messages calicoctl prints."""
     parts = text.split("===\n")
     if len(parts) != 3:
-        raise MigrateError(f"Imported file: {filename} is improperly formatted. Try recreating with 'calicoctl export'")
+        raise MigrateError("Error while reading migration file: Imported file: "
+                           f"{filename} is improperly formatted. Try recreating with 'calicoctl export'\n")
     return ImportFile(*parts)
 
 
@@ -196,11 +199,13 @@ def parse_cluster_info(text: str) -> tuple[str, str]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise MigrateError(f"Error reading exported cluster info for migration: {_go_syntax(exc)}") from None
+        raise MigrateError("Failed to update cluster information: Error reading exported cluster info for migration: "
+                           f"{_go_syntax(exc)}") from None
     if data is None:
         return "", ""
     if not isinstance(data, dict):
-        raise MigrateError("Error reading exported cluster info for migration: json: cannot unmarshal "
+        raise MigrateError("Failed to update cluster information: Error reading exported cluster info for "
+                           "migration: json: cannot unmarshal "
                            f"{_json_kind(data)} into Go value of type v3.ClusterInformation")
     spec = data.get("spec") if isinstance(data.get("spec"), dict) else {}
     return str(spec.get("clusterGUID") or ""), str(spec.get("calicoVersion") or "")

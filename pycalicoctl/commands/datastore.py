@@ -299,7 +299,7 @@ def import_(filename: str, config: str, allow_version_mismatch: bool) -> None:
         cluster_guid, calico_version = mig.parse_cluster_info(parts.cluster_info_json)
         ipam_records = mig.parse_ipam(parts.ipam_json)
     except mig.MigrateError as exc:
-        raise CommandError(f"Error while reading migration file: {exc}\n") from None
+        raise CommandError(str(exc)) from None
     resources = _load_resources(parts.resources_yaml)
     client = _client(config)
     _check_empty(client)
@@ -321,7 +321,8 @@ def _read(filename: str) -> str:
     except OSError as exc:
         from pycalicoctl.migrate import MigrateError
 
-        raise MigrateError(f"open {filename}: {(exc.strerror or str(exc)).lower()}") from None
+        raise MigrateError(f"Error while reading migration file: open {filename}: "
+                           f"{(exc.strerror or str(exc)).lower()}\n") from None
 
 
 def _load_resources(text: str) -> list[Any]:
