@@ -8,6 +8,8 @@ import pytest
 from datastore.backend.etcd import EtcdBackend, EtcdClient
 from datastore.backend.local import LocalBackend
 from datastore.ipam.allocator import IPAM, AssignRequest, PoolInfo
+from datastore.ipam.check import CheckInput, HandleRecord, analyse
+from datastore.keys import HANDLE_PREFIX
 
 POOLS = [PoolInfo("pool", ipaddress.ip_network("10.70.0.0/22"), 26)]
 WORKERS = 4
@@ -60,4 +62,10 @@ def test_concurrent_allocators_never_hand_out_an_address_twice(store_spec):
     assert sum(h.total for h in handles) == len(addresses)
     for _, block in ipam.blocks(4):
         assert block.affinity in ("host:node-0", "host:node-1")
+    blocks = tuple(block for _, block in ipam.blocks(4))
+    kvs, _ = store.list(HANDLE_PREFIX)
+    check = analyse(CheckInput(blocks, (POOLS[0].cidr,), (), tuple(("default/w", ipaddress.ip_address(a))
+                                                                    for a in addresses),
+                               tuple(HandleRecord(kv.key[len(HANDLE_PREFIX):], kv.mod_revision) for kv in kvs)))
+    assert (check.problems, check.missing_handles, check.multiple_owners) == (0, (), ()), "ipam check is clean"
     store.close()
