@@ -53,6 +53,31 @@ class ClientIPAM(IPAM):
         )
         self.client = client
 
+    def get_config(self) -> IPAMConfig:
+        """The library config; when only the v3 ``IPAMConfiguration default`` exists, its values."""
+        from datastore.keys import IPAMConfigKey
+
+        try:
+            return IPAMConfig.from_json(self.backend.get(IPAMConfigKey().path).value)
+        except NotFound:
+            pass
+        try:
+            spec = self.client.get("IPAMConfiguration", "default").spec
+        except NotFound:
+            return IPAMConfig()
+        return IPAMConfig(spec.strict_affinity, spec.auto_allocate_blocks, spec.max_blocks_per_host)
+
+    def ensure_config(self) -> IPAMConfig:
+        """The config, stored with the defaults first if none exists (as `ipam show --show-configuration` does)."""
+        from datastore.keys import IPAMConfigKey
+
+        config = self.get_config()
+        try:
+            self.backend.get(IPAMConfigKey().path)
+        except NotFound:
+            self.set_config(config)
+        return config
+
     def set_config(self, config: IPAMConfig) -> None:
         """Store the library config, then mirror it into the v3 ``IPAMConfiguration default``."""
         super().set_config(config)

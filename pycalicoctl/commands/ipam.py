@@ -16,7 +16,7 @@ from pycalicoctl.cli import CalicoCommand, CalicoGroup
 from pycalicoctl.context import CliContext
 from pycalicoctl.docs import DATASTORE_INTRO
 from pycalicoctl.engine import CLIENT_VERSION
-from pycalicoctl.errors import CommandError, StdoutFailure
+from pycalicoctl.errors import CommandError, StdoutFailure, UsageFailure
 
 _TAIL = """  -c --config=<CONFIG>         Path to the file containing connection
                                configuration in YAML or JSON format.
@@ -142,8 +142,6 @@ def show(ip, show_blocks, show_borrowed, show_configuration, config, allow_versi
     from datastore.ipam.usage import borrowed, utilization
 
     if sum(bool(x) for x in (ip, show_blocks, show_borrowed, show_configuration)) > 1:
-        from pycalicoctl.errors import UsageFailure
-
         raise UsageFailure(docs.usage_section(SHOW_DOC))
     address = _parse_ip(ip) if ip is not None else None
     allocator = _ipam(config)
@@ -152,7 +150,7 @@ def show(ip, show_blocks, show_borrowed, show_configuration, config, allow_versi
         attribute = None if found is None else found[1].attribute_of(address)
         _out(ipamprint.ip_report(address, attribute))
     elif show_configuration:
-        _out(ipamprint.config_table(allocator.get_config()))
+        _out(ipamprint.config_table(allocator.ensure_config()))
     elif show_borrowed:
         _out(ipamprint.borrowed_table(*borrowed([b for _, b in allocator.blocks()])))
     else:

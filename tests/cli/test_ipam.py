@@ -151,8 +151,22 @@ CONFIG_DEFAULT = """\
 """
 
 
-def test_configure_then_show_configuration(client):
+def test_show_configuration_stores_the_defaults_when_absent(client):
     assert invoke(client, ["ipam", "show", "--show-configuration"]).out == CONFIG_DEFAULT
+    assert json.loads(client.backend.get(IPAMConfigKey().path).value) == {"auto_allocate_blocks": True}
+    v3 = client.get("IPAMConfiguration", "default").spec
+    assert (v3.strict_affinity, v3.auto_allocate_blocks, v3.max_blocks_per_host) == (False, True, 0)
+
+
+def test_v3_ipamconfiguration_is_used_when_the_library_key_is_absent(client):
+    client.create(from_dict({"apiVersion": "projectcalico.org/v3", "kind": "IPAMConfiguration",
+                             "metadata": {"name": "default"},
+                             "spec": {"strictAffinity": True, "autoAllocateBlocks": True, "maxBlocksPerHost": 7}}))
+    assert ipam_for(client).get_config() == IPAMConfig(True, True, 7)
+    assert "| MaxBlocksPerHost   |     7 |" in invoke(client, ["ipam", "show", "--show-configuration"]).out
+
+
+def test_configure_then_show_configuration(client):
     run = invoke(client, ["ipam", "configure", "--strictaffinity=true", "--max-blocks-per-host=4"])
     assert (run.code, run.out) == (0, "Successfully set StrictAffinity to: true\n"
                                       "Successfully set MaxBlocksPerHost to: 4\n")

@@ -58,6 +58,9 @@ def test_add_creates_a_pingable_workload_and_del_removes_everything(bench, store
 
     listed = invoke(store, ["get", "workloadendpoints", "-o", "wide"])
     assert f"node--a-cni-{CONTAINER}-eth0" in listed.out and address in listed.out and HOST_VETH in listed.out
+    listed = invoke(store, ["get", "wep"])
+    assert listed.out.splitlines()[0].split() == ["WORKLOAD", "NODE", "NETWORKS", "INTERFACE"]
+    assert listed.out.splitlines()[1].split()[1:] == ["node-a", address, HOST_VETH]
 
     assert bench.run("pycalico-cni", "CHECK", CONTAINER, netns_path(ns),
                      conf=bench.conf(prevResult=doc)).code == 0
