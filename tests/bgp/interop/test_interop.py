@@ -221,3 +221,16 @@ def test_node_status_against_a_live_speaker(lab, pair, need_daemons):
     assert re.fullmatch(r"\| 198\.18\.0\.99 +\| global    \| start \| \d\d:\d\d:\d\d \| (Connect|Active|Idle)\b.*\|",
                         lines[7]), lines[7]
     assert lines[-3:] == ["IPv6 BGP status", "No IPv6 peers found.", ""]
+
+
+def test_tcp_md5_mismatch_keeps_the_session_down(lab, pair, need_daemons):
+    need_daemons("bird")
+    us, them, link = pair
+    us4, them4 = str(link.a4.ip), str(link.b4.ip)
+    peer = start_daemon("bird", lab, them, RouterSpec(them4, 65002, (
+        Neighbor(us4, 65001, password="pcb-right"),)))
+    speaker = start_speaker(lab, us, RouterSpec(us4, 65001, (
+        Neighbor(them4, 65002, password="pcb-wrong"),)))
+    with pytest.raises(TimeoutError):
+        speaker.wait_state(them4, timeout=4)
+    assert peer.session(us4).state != "Established"
