@@ -4,7 +4,7 @@
 ``await speaker.apply(config)`` reconciles listen address, router id, AS, cluster id, the peer set
 and the originated prefixes; leaving the block sends a Cease to every peer.
 
-* Peers are keyed by (address, port). A changed peer is restarted with Cease "Other configuration
+* Peers are keyed by address and port (``PeerConfig.key``). A changed peer is restarted with Cease "Other configuration
   change", a removed one gets Cease "Peer de-configured"; a change of router id, AS or cluster id
   restarts every session.
 * Incoming connections are matched to a peer by source address. Connection collisions (RFC 4271
@@ -19,6 +19,12 @@ and the originated prefixes; leaving the block sends a Cease to every peer.
 * Route changes: ``subscribe(callback)`` gets every ``rib.BestChange``; ``changes()`` is an async
   iterator over a bounded queue that yields ``RESYNC`` (re-read ``loc_rib``) if the consumer falls
   behind instead of growing without bound.
+
+Invariants: only the speaker touches the RIB (sessions report events through ``SessionHost``);
+a peer has at most two sessions and only its main session is ever Established; a peer's RIB
+registration happens in ``_flush`` (peers that came up in one loop iteration share one table
+dump), and UPDATEs that arrive before it are held, never dropped. Review questions: does every path
+that withdraws routes also schedule a flush? does every session that leaves a peer get retired?
 """
 from __future__ import annotations
 
