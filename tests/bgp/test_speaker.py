@@ -279,3 +279,18 @@ def test_since_moves_only_when_the_session_goes_up_or_down():
             assert later.state in ("Idle", "Connect", "Active")
 
     run(main())
+
+
+def test_md5_for_an_ipv4_peer_on_a_dual_stack_listener():
+    p1, p2 = free_port(), free_port()
+
+    async def main():
+        # A listens on "::" (IPv4 arrives v4-mapped: the key must be installed as ::ffff:127.0.0.2)
+        a_cfg = SpeakerConfig(router_id=ipaddress.IPv4Address("127.0.0.1"), asn=64512, listen_address="::",
+                              listen_port=p1, peers=(peer("127.0.0.2", port=p2, password="k", passive=True),))
+        b_cfg = speaker_config("127.0.0.2", [peer("127.0.0.1", port=p1, password="k")], p2,
+                               prefixes=[OriginatedRoute(net("10.3.0.0/24"))])
+        async with Speaker(a_cfg) as a, Speaker(b_cfg):
+            await wait_for(lambda: net("10.3.0.0/24") in a.loc_rib(), what="MD5 over the dual-stack listener")
+
+    run(main())
