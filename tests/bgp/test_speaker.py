@@ -8,9 +8,19 @@ from node.bgp.config import OriginatedRoute, PeerConfig, PeerKind, SpeakerConfig
 from node.bgp.constants import AFI, SAFI
 from node.bgp.fsm import State
 from node.bgp.speaker import Speaker
+from tests.conftest import require
 
 V4 = (AFI.IPV4, SAFI.UNICAST)
 V6 = (AFI.IPV6, SAFI.UNICAST)
+
+
+def ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
 
 
 def free_port() -> int:
@@ -246,6 +256,7 @@ def test_ttl_security_both_sides_and_mismatch():
 
 
 def test_ipv6_session_over_ipv6_transport():
+    require(ipv6_loopback(), "IPv6 on the loopback interface")
     p1, p2 = free_port(), free_port()
 
     async def main():
@@ -282,6 +293,7 @@ def test_since_moves_only_when_the_session_goes_up_or_down():
 
 
 def test_md5_for_an_ipv4_peer_on_a_dual_stack_listener():
+    require(ipv6_loopback(), "IPv6 sockets (dual-stack listener)")
     p1, p2 = free_port(), free_port()
 
     async def main():
