@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "node": "pycalicoctl.commands.node:node",
     "ipam": "pycalicoctl.commands.ipam:ipam",
     "datastore": "pycalicoctl.commands.datastore:datastore",
+    "convert": "pycalicoctl.commands.convert:convert",
 }
 
 LOG_LEVELS = ("panic", "fatal", "error", "warn", "info", "debug")

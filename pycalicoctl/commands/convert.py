@@ -1,0 +1,122 @@
+"""``calicoctl convert``: Calico v1 API manifests to v3 (calicoctl v3.29, reference §2.6).
+
+Loading and conversion are :mod:`pycalicoctl.convert`; this module reads the file, validates the
+converted resources with :mod:`datastore.validation` and prints them (YAML or JSON). No datastore
+access, no version check (as in calicoctl).
+"""
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from pycalicoctl.cli import CalicoCommand
+from pycalicoctl.docs import DATASTORE_INTRO
+from pycalicoctl.errors import CommandError
+
+CONVERT_DOC = DATASTORE_INTRO + """Usage:
+  <BINARY_NAME> convert --filename=<FILENAME>
+                [--output=<OUTPUT>] [--ignore-validation] [--allow-version-mismatch]
+
+Examples:
+  # Convert the contents of policy.yaml to v3 policy.
+  <BINARY_NAME> convert -f ./policy.yaml -o yaml
+
+  # Convert a policy based on the JSON passed into stdin.
+  cat policy.json | <BINARY_NAME> convert -f -
+
+Options:
+  -h --help                     Show this screen.
+  -f --filename=<FILENAME>      Filename to use to create the resource. If set to
+                                "-" loads from stdin.
+  -o --output=<OUTPUT FORMAT>   Output format. One of: yaml or json.
+                                [Default: yaml]
+     --ignore-validation        Skip validation on the converted manifest.
+     --allow-version-mismatch   Allow client and cluster versions mismatch.
+
+
+Description:
+  Convert config files from Calico v1 to v3 API versions. Both YAML and JSON formats are accepted.
+
+  The default output will be printed to stdout in YAML format.
+"""
+
+_DROPPED_METADATA = ("namespace", "uid", "resourceVersion", "creationTimestamp", "deletionTimestamp",
+                     "deletionGracePeriodSeconds", "clusterName")
+
+
+@click.command("convert", cls=CalicoCommand, doc=CONVERT_DOC)
+@click.option("-f", "--filename", required=True)
+@click.option("-o", "--output", default="yaml")
+@click.option("--ignore-validation", is_flag=True)
+@click.option("--allow-version-mismatch", is_flag=True)
+def convert(filename: str, output: str, ignore_validation: bool, allow_version_mismatch: bool) -> None:
+    """Print the v3 form of every v1 resource in ``filename``."""
+    if output not in ("yaml", "yml", "json"):
+        raise CommandError(f"unrecognized output format '{output}'")
+    documents = [_checked(doc, ignore_validation) for doc in _converted(filename)]
+    from pycalicoctl.printers import to_json, to_yaml
+
+    payload: dict[str, Any] = documents[0] if len(documents) == 1 else {
+        "apiVersion": "v1", "items": documents, "kind": "List", "metadata": {}}
+    text = to_json([payload]) if output == "json" else to_yaml([payload])
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def _converted(filename: str) -> list[dict[str, Any]]:
+    """Every resource of the file as a v3 document (calicoctl stops at the first failure)."""
+    from pycalicoctl.convert import ConvertError, convert_resource, v1_resources
+    from pycalicoctl.loader import FileInvalid, parse_document, split_documents
+
+    try:
+        text = sys.stdin.read() if filename == "-" else _read(filename)
+        loaded = []
+        for document in split_documents(text):
+            data = parse_document(document)
+            if data is not None:
+                loaded.extend(v1_resources(data))
+        return [convert_resource(resource) for resource in loaded]
+    except (ConvertError, FileInvalid) as exc:
+        raise CommandError(f"Failed to execute command: {exc}") from None
+    except _validation_error() as exc:
+        raise CommandError(f"Failed to execute command: {exc}") from None
+
+
+def _read(filename: str) -> str:
+    from pycalicoctl.convert import ConvertError
+
+    try:
+        with open(filename, encoding="utf-8") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise ConvertError(f"open {filename}: {(exc.strerror or str(exc)).lower()}") from None
+
+
+def _validation_error() -> type[Exception]:
+    from datastore.errors import ValidationError
+
+    return ValidationError
+
+
+def _checked(document: dict[str, Any], ignore_validation: bool) -> dict[str, Any]:
+    """The document as calicoctl prints it (server metadata removed), validated unless told not to."""
+    from datastore.errors import ParseError, ValidationError
+    from datastore.resources import from_dict
+    from datastore.validation import validate
+
+    try:
+        resource = from_dict(document)
+    except ParseError as exc:
+        raise CommandError(f"Failed to execute command: {exc}") from None
+    if not ignore_validation:
+        try:
+            validate(resource)
+        except ValidationError as exc:
+            raise CommandError(f"Converted manifest resource(s) failed validation: {exc}"
+                               "Re-run the command with '--ignore-validation' flag to see the converted output.\n"
+                               ) from None
+    data = resource.to_dict()
+    metadata = {k: v for k, v in (data.get("metadata") or {}).items() if k not in _DROPPED_METADATA}
+    return {**data, "metadata": metadata}
