@@ -44,10 +44,11 @@ def speaker_config(me, peers, port, asn=64512, prefixes=(), **kw):
 
 def peer(addr, asn=64512, port=0, **kw):
     kw.setdefault("connect_retry_time", 1)
+    kw.setdefault("error_wait_time", 1)
     return PeerConfig(address=ip(addr), asn=asn, port=port, **kw)
 
 
-async def wait_for(cond, timeout=5.0, what="condition"):
+async def wait_for(cond, timeout=10.0, what="condition"):
     loop = asyncio.get_running_loop()
     end = loop.time() + timeout
     while not cond():

@@ -15,7 +15,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-async def wait_for(cond, timeout=5.0, what="condition"):
+async def wait_for(cond, timeout=10.0, what="condition"):
     loop = asyncio.get_running_loop()
     end = loop.time() + timeout
     while not cond():
@@ -30,7 +30,7 @@ def cfg(me, peers, port, prefixes=(), cluster_id=None):
 
 
 def peer(addr, port, **kw):
-    return PeerConfig(ipaddress.ip_address(addr), 64512, port=port, connect_retry_time=1, **kw)
+    return PeerConfig(ipaddress.ip_address(addr), 64512, port=port, connect_retry_time=1, error_wait_time=1, **kw)
 
 
 def rr_peer(addr, port, **kw):
