@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from pycalicoctl import completion
 from pycalicoctl.cli import CalicoCommand
 from pycalicoctl.docs import DATASTORE_INTRO
 from pycalicoctl.errors import CommandError
@@ -47,8 +48,8 @@ _DROPPED_METADATA = ("namespace", "uid", "resourceVersion", "creationTimestamp",
 
 
 @click.command("convert", cls=CalicoCommand, doc=CONVERT_DOC)
-@click.option("-f", "--filename", required=True)
-@click.option("-o", "--output", default="yaml")
+@click.option("-f", "--filename", required=True, shell_complete=completion.complete_path)
+@click.option("-o", "--output", default="yaml", shell_complete=completion.choices("yaml", "json"))
 @click.option("--ignore-validation", is_flag=True)
 @click.option("--allow-version-mismatch", is_flag=True)
 def convert(filename: str, output: str, ignore_validation: bool, allow_version_mismatch: bool) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from pycalicoctl import docs
+from pycalicoctl import completion, docs
 from pycalicoctl.cli import CalicoCommand, CalicoGroup
 from pycalicoctl.context import CliContext
 from pycalicoctl.docs import DATASTORE_INTRO
@@ -191,7 +191,7 @@ def _is_locked(client: Any) -> bool:
     return info.spec.datastore_ready is False
 
 
-_CONFIG = click.option("-c", "--config", default=docs.DEFAULT_CONFIG_PATH)
+_CONFIG = click.option("-c", "--config", default=docs.DEFAULT_CONFIG_PATH, shell_complete=completion.complete_path)
 _MISMATCH = click.option("--allow-version-mismatch", is_flag=True)
 
 
@@ -283,7 +283,7 @@ def _export_text(client: Any) -> str:
 
 
 @migrate.command("import", cls=CalicoCommand, doc=IMPORT_DOC)
-@click.option("-f", "--filename", required=True)
+@click.option("-f", "--filename", required=True, shell_complete=completion.complete_path)
 @_CONFIG
 @_MISMATCH
 def import_(filename: str, config: str, allow_version_mismatch: bool) -> None:
