@@ -284,6 +284,14 @@ def test_ipam_sub_commands_and_values():
     assert [(item.value, item.type) for item in report] == [("rep", "file")]
 
 
+def test_convert_and_nested_datastore_groups():
+    assert values(completion.complete_args(cli, ["convert", "-o"], "")) == ["yaml", "json"]
+    assert values(completion.complete_args(cli, ["datastore"], "")) == ["migrate"]
+    assert values(completion.complete_args(cli, ["datastore", "migrate"], "")) == ["export", "import", "lock", "unlock"]
+    items = completion.complete_args(cli, ["datastore", "migrate", "import", "-f"], "dump")
+    assert [(item.value, item.type) for item in items] == [("dump", "file")]
+
+
 def test_template_file_paths(tmp_path, monkeypatch):
     (tmp_path / "templates").mkdir()
     (tmp_path / "templates" / "names.tpl").write_text("{{.}}")
