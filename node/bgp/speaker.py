@@ -113,7 +113,7 @@ class Speaker:
         try:
             await self.apply(self.config, force=True)
         except BaseException as exc:
-            await self._tg.__aexit__(type(exc), exc, exc.__traceback__)
+            await self.__aexit__(type(exc), exc, exc.__traceback__)
             raise
         return self
 

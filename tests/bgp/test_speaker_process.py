@@ -129,3 +129,15 @@ def test_bad_config_exits_1(tmp_path):
                             text=True, timeout=20)
     assert result.returncode == 1
     assert "asn: AS number 0 is out of range 1..4294967295" in result.stderr
+
+
+def test_busy_listen_port_exits_1_with_the_reason(tmp_path):
+    conf = tmp_path / "busy.json"
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        conf.write_text(json.dumps({"router_id": "127.0.0.1", "asn": 64512, "listen_address": "127.0.0.1",
+                                    "listen_port": busy.getsockname()[1]}))
+        result = subprocess.run([sys.executable, "-m", "node.bgp", "--config", str(conf)], capture_output=True,
+                                text=True, timeout=20)
+    assert (result.returncode, result.stderr) == (1, "error: [Errno 98] Address already in use\n")
