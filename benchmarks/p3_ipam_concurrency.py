@@ -2,12 +2,12 @@
 compare-and-swap transaction rate of the same Python etcd client on the same server in the same run.
 
 Allocators: N processes (default 4), each a different node, each auto-assigning one address per
-request (as a CNI ADD does) for its own handles, through datastore.ipam.allocator.IPAM on
+request (as a CNI ADD does; ``--per-request K`` asks for K per request) for its own handles, through datastore.ipam.allocator.IPAM on
 datastore.backend.etcd. Reference: N processes, each doing the same number of compare-and-swap
 updates (one etcd txn: compare mod_revision, put) on its own key with the same EtcdBackend.
 Reports duplicates (must be 0), `ipam check`-style consistency, both rates and their ratio (target >= 50%).
 
-Usage: .venv/bin/python benchmarks/p3_ipam_concurrency.py [--procs N] [--total N] [--rounds N]
+Usage: .venv/bin/python benchmarks/p3_ipam_concurrency.py [--procs N] [--total N] [--rounds N] [--per-request K]
 """
 from __future__ import annotations
 
@@ -32,22 +32,23 @@ from datastore.keys import HANDLE_PREFIX  # noqa: E402
 POOL = PoolInfo("bench", ipaddress.ip_network("10.128.0.0/16"), 26)
 
 
-def allocator(url: str, index: int, count: int, start, queue) -> None:
-    """Assign ``count`` single addresses for node ``bench-<index>``; report (addresses, seconds)."""
+def allocator(url: str, index: int, count: int, start, queue, per_request: int = 1) -> None:
+    """Assign ``count`` addresses for node ``bench-<index>``, ``per_request`` at a time; report (addresses, seconds)."""
     backend = EtcdBackend(EtcdClient([url]))
     ipam = IPAM(backend, lambda: [POOL])
     host = f"bench-{index}"
     start.wait()
     began = time.perf_counter()
     got = []
-    for n in range(count):
-        request = AssignRequest(count=1, handle_id=f"bench.{index}-{n}", hostname=host, attrs={"node": host})
+    for n in range(0, count, per_request):
+        request = AssignRequest(count=min(per_request, count - n), handle_id=f"bench.{index}-{n}", hostname=host,
+                                attrs={"node": host})
         got += [str(a.ip) for a in ipam.auto_assign(request, 4)]
     queue.put((got, time.perf_counter() - began))
     backend.close()
 
 
-def cas_loop(url: str, index: int, count: int, start, queue) -> None:
+def cas_loop(url: str, index: int, count: int, start, queue, per_request: int = 1) -> None:
     """``count`` compare-and-swap updates of one key (each one etcd txn); report ([], seconds)."""
     backend = EtcdBackend(EtcdClient([url]))
     key = f"/bench/cas/{index}"
@@ -60,11 +61,11 @@ def cas_loop(url: str, index: int, count: int, start, queue) -> None:
     backend.close()
 
 
-def run_parallel(target, url: str, procs: int, per_proc: int) -> tuple[list[str], float]:
+def run_parallel(target, url: str, procs: int, per_proc: int, per_request: int = 1) -> tuple[list[str], float]:
     """Run ``procs`` workers released together; wall time from release to the slowest worker's end."""
     ctx = multiprocessing.get_context("fork")
     start, queue = ctx.Event(), ctx.Queue()
-    workers = [ctx.Process(target=target, args=(url, i, per_proc, start, queue)) for i in range(procs)]
+    workers = [ctx.Process(target=target, args=(url, i, per_proc, start, queue, per_request)) for i in range(procs)]
     for worker in workers:
         worker.start()
     time.sleep(0.3)
@@ -95,6 +96,7 @@ def main() -> None:
     parser.add_argument("--procs", type=int, default=4)
     parser.add_argument("--total", type=int, default=4096)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--per-request", type=int, default=1, help="addresses per auto-assign request")
     args = parser.parse_args()
     per_proc = args.total // args.procs
     total = per_proc * args.procs
@@ -104,7 +106,7 @@ def main() -> None:
             wipe(url)
             _, cas_seconds = run_parallel(cas_loop, url, args.procs, per_proc)
             wipe(url)
-            addresses, alloc_seconds = run_parallel(allocator, url, args.procs, per_proc)
+            addresses, alloc_seconds = run_parallel(allocator, url, args.procs, per_proc, args.per_request)
             duplicates = len(addresses) - len(set(addresses))
             problems, recorded = consistency(url)
             alloc_rate, cas_rate = total / alloc_seconds, total / cas_seconds
@@ -116,7 +118,7 @@ def main() -> None:
                   f"alloc {alloc_rate:7.0f}/s  CAS {cas_rate:7.0f}/s  ratio {alloc_rate / cas_rate:.0%}")
             if duplicates or problems or len(addresses) != total or recorded != total:
                 raise SystemExit("FAILED: duplicate, missing or inconsistent allocations")
-    print(f"P3 procs={args.procs} total={total} rounds={args.rounds}")
+    print(f"P3 procs={args.procs} total={total} rounds={args.rounds} addresses/request={args.per_request}")
     print(f"  allocations/s median {statistics.median(alloc_rates):7.0f}")
     print(f"  CAS txns/s    median {statistics.median(cas_rates):7.0f}")
     print(f"  median ratio {statistics.median(ratios):.0%} (target >= 50%), duplicates 0")

@@ -34,6 +34,7 @@ from tests.bgp.interop.netns import Lab, run, wait_for  # noqa: E402
 
 SENDER_AS = 65100
 RECEIVER_AS = 65200
+PROFILE: Path | None = None
 ORIGIN_AS = 65099  # gobgpd refuses injected paths that already carry its own AS
 FIRST_PREFIX = ipaddress.ip_address("16.0.0.0")
 
@@ -234,7 +235,7 @@ def measure(kind: str, count: int, mrt: Path, workdir: Path, sender_kind: str = 
         spec = RouterSpec(r4, RECEIVER_AS, (Neighbor(s4, SENDER_AS, passive=True, hold_time=240),))
         if kind == "speaker":
             receiver = OurSpeaker(lab, rcv_ns, spec, "speaker", python=sys.executable,
-                                  repo=str(REPO)).start()
+                                  repo=str(REPO), profile=PROFILE).start()
         elif kind == "bird":
             receiver = Bird(lab, rcv_ns, spec, "bird", version=1).start()
         elif kind == "frr":
@@ -262,7 +263,9 @@ def measure(kind: str, count: int, mrt: Path, workdir: Path, sender_kind: str = 
             if est and t_est is None:
                 t_est = min(now, reported) if reported else now
             if t_est is not None and held >= count:
-                return Result(kind, now - t_est, peak_rss_mb(receiver.process.pid), held)
+                result = Result(kind, now - t_est, peak_rss_mb(receiver.process.pid), held)
+                receiver.process.stop(timeout=60)
+                return result
             # Socket polls are cheap; gobgp/vtysh polls spawn a process and load the receiver.
             time.sleep(0.005 if kind in ("speaker", "bird") else 0.1)
         raise TimeoutError(f"{kind}: prefixes not all received within 300 s")
@@ -278,12 +281,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--receivers", default="speaker,bird,frr,gobgpd")
     parser.add_argument("--sender", choices=["gobgpd", "replay"], default="gobgpd",
                         help="gobgpd (the issue's sender) or replay (pre-encoded UPDATEs, receiver-bound)")
+    parser.add_argument("--profile", type=Path, help="write a cProfile of our speaker to this file")
     parser.add_argument("--replay-to", help=argparse.SUPPRESS)
     parser.add_argument("--local", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.replay_to:
         replay(args.replay_to, args.local, args.prefixes)
         return 0
+    global PROFILE
+    PROFILE = args.profile
     workdir = Path(tempfile.mkdtemp(prefix="pcb-p4-"))
     mrt = workdir / "prefixes.mrt"
     mrt.write_bytes(mrt_table_dump(args.prefixes + args.prefixes // 10 + 1000, "198.18.0.2", ORIGIN_AS))

@@ -28,6 +28,7 @@ from tests.bgp.interop.daemons import Bird, GoBGP, Neighbor, OurSpeaker, RouterS
 from tests.bgp.interop.netns import Lab, run, wait_for  # noqa: E402
 
 ASN = 65000
+PROFILE: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,8 @@ def measure(kind: str, clients: int, prefixes: int, workdir: Path) -> Result:
         t0 = time.time()
         if kind == "speaker":
             reflector = OurSpeaker(lab, rr_ns, RouterSpec(rr_id, ASN, peers, cluster_id=rr_id),
-                                   "speaker", python=sys.executable, repo=str(REPO)).start()
+                                   "speaker", python=sys.executable, repo=str(REPO),
+                                   profile=PROFILE).start()
         else:
             reflector = Bird(lab, rr_ns, RouterSpec(rr_id, ASN, peers, cluster_id=rr_id, export_all=True,
                                                     connect_delay=0), "bird", version=1).start()
@@ -97,6 +99,7 @@ def measure(kind: str, clients: int, prefixes: int, workdir: Path) -> Result:
         reflected_s = wait_reflected(kind, conn, clients, prefixes, t0)
         rss = peak_rss_mb(reflector.process.pid)
         conn.close()
+        reflector.process.stop(timeout=60)
         return Result(kind, established_s, reflected_s, rss)
     finally:
         lab.close()
@@ -134,7 +137,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reflectors", default="speaker,bird")
     parser.add_argument("--repeat", type=int, default=1,
                         help="rounds (reflectors interleaved); the median round per reflector is shown")
+    parser.add_argument("--profile", type=Path, help="write a cProfile of our speaker to this file")
     args = parser.parse_args(argv)
+    global PROFILE
+    PROFILE = args.profile
     workdir = Path(tempfile.mkdtemp(prefix="pcb-p7-"))
     kinds = args.reflectors.split(",")
     runs: dict[str, list[Result]] = {k: [] for k in kinds}

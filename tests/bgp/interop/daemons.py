@@ -690,6 +690,7 @@ class OurSpeaker(Daemon):
 
     python: str = ""
     repo: str = ""
+    profile: Path | None = None
 
     @property
     def socket(self) -> Path:
@@ -707,7 +708,8 @@ class OurSpeaker(Daemon):
     def start(self, *, restarting: bool = False) -> OurSpeaker:
         """Start the speaker and wait until its control socket answers."""
         self.write_config(self.spec)
-        argv = [self.python, "-m", "node.bgp", "--config", str(self.config_path), "-l", "debug"]
+        profiler = ["-m", "cProfile", "-o", str(self.profile)] if self.profile else []
+        argv = [self.python, *profiler, "-m", "node.bgp", "--config", str(self.config_path), "-l", "debug"]
         if restarting:
             argv.append("--restarting")
         env = {"PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "PYTHONPATH": self.repo}
