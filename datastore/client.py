@@ -50,6 +50,8 @@ from datastore.resources import API_VERSION, KINDS, dumps, from_dict, to_dict, w
 from datastore.resources.serde import format_timestamp
 
 APPLY_ATTEMPTS = 5
+BATCH_OPS = 100  # creates per etcd transaction (etcd's default --max-txn-ops is 128)
+BATCH_BYTES = 512 * 1024  # stored bytes per transaction (etcd's default request limit is 1.5 MiB)
 POOL_DELETE_PAUSE = 0.5
 DEFAULT_ALLOW_PROFILE = "projectcalico-default-allow"
 READ_ONLY_KINDS = frozenset({"ClusterInformation"})
@@ -57,6 +59,32 @@ _TIERS = (("default", 1000000, "Deny"), ("adminnetworkpolicy", 1000, "Pass"))
 PROTECTED_TIERS = frozenset(name for name, _, _ in _TIERS)
 TIERED_KINDS = ("NetworkPolicy", "GlobalNetworkPolicy")
 TIER_LABEL = "projectcalico.org/tier"
+
+
+@dataclass(frozen=True)
+class _PendingCreate:
+    """A prepared create of a bulk apply waiting for its batch write (``index``: its outcome slot)."""
+
+    index: int
+    resource: Any
+    key: str
+    stamped: Any
+    value: bytes
+
+
+@dataclass
+class _BulkRun:
+    """The state of one ``apply_many``: listed keys, known pools/blocks/tiers, queued creates, outcomes."""
+
+    stored: dict[str, KeyValue]
+    pools: "PoolIndex | None"
+    blocks: list[str] | None
+    tiers: set[str] | None
+    outcomes: list[Any] = dataclasses.field(default_factory=list)
+    pending: list[_PendingCreate] = dataclasses.field(default_factory=list)
+    pending_keys: set[str] = dataclasses.field(default_factory=set)
+    pending_bytes: int = 0
+    unavailable: Unavailable | None = None
 
 
 class ResourceList(tuple):
@@ -118,6 +146,7 @@ class PoolIndex:
     def __init__(self, pools: Iterable[tuple[str, Any]] = ()):
         self._pools: dict[str, Any] = {}
         self._position: dict[str, int] = {}
+        self._added = 0
         self._network: dict[str, Any] = {}
         self._unparsed: set[str] = set()
         self._exact: dict[tuple[int, int, int], set[str]] = {}
@@ -130,7 +159,9 @@ class PoolIndex:
         from datastore.validation.netparse import parse_cidr
 
         self._drop(key)
-        self._position.setdefault(key, len(self._position))
+        if key not in self._position:
+            self._position[key] = self._added
+            self._added += 1
         self._pools[key] = pool
         try:
             network = parse_cidr(pool.spec.cidr).network
@@ -141,6 +172,12 @@ class PoolIndex:
         start = int(network.network_address)
         self._exact.setdefault((network.version, start, network.prefixlen), set()).add(key)
         insort(self._starts[network.version], (start, key))
+
+    def remove(self, key: str) -> None:
+        """Forget the pool stored at ``key`` (if any)."""
+        self._drop(key)
+        self._pools.pop(key, None)
+        self._position.pop(key, None)
 
     def _drop(self, key: str) -> None:
         self._unparsed.discard(key)
@@ -328,6 +365,17 @@ class Client:
 
     def _create(self, resource: Any, others: PoolIndex | None, blocks: list[str] | None,
                 tiers: set[str] | None = None) -> tuple[Any, KeyValue]:
+        key, stamped = self._stamp_new(resource, others, blocks, tiers)
+        try:
+            kv = self.backend.create(key, self.encode(stamped))
+        except AlreadyExists as exc:
+            raise AlreadyExists(_ident(resource), exc.current_revision) from None
+        return stamped.with_metadata(resource_version=str(kv.mod_revision)), kv
+
+    def _stamp_new(self, resource: Any, others: PoolIndex | None, blocks: list[str] | None,
+                   tiers: set[str] | None) -> tuple[str, Any]:
+        """Everything a create does before its write: checks, defaults, validation, uid and timestamp,
+        and the encapsulation switch of a new IPIP/VXLAN pool. Returns the key and the object to store."""
         meta = resource.metadata
         if meta.name and meta.resource_version:
             raise ValidationError([FieldError("Metadata.ResourceVersion", meta.resource_version,
@@ -340,11 +388,7 @@ class Client:
         stamped = prepared.with_metadata(uid=meta.uid or self._new_uid(),
                                          creation_timestamp=meta.creation_timestamp or self._clock())
         self._maybe_enable_encapsulation(stamped)
-        try:
-            kv = self.backend.create(key, self.encode(stamped))
-        except AlreadyExists as exc:
-            raise AlreadyExists(_ident(resource), exc.current_revision) from None
-        return stamped.with_metadata(resource_version=str(kv.mod_revision)), kv
+        return key, stamped
 
     def update(self, resource: Any, *, system: bool = False) -> Any:
         """Replace a stored resource: compare-and-swap on ``metadata.resource_version`` when set, else on
@@ -514,10 +558,12 @@ class Client:
         """Apply many resources in order, never stopping at a failure.
 
         Each affected key prefix is listed once up front (and IPAM blocks once if a pool is created);
-        then every resource costs one conditional write. A write that races with another writer falls
-        back to the single-resource ``apply``. Once the datastore is unreachable, the remaining resources
-        get the same Unavailable error without further attempts. A backend with ``batch()`` (the local
-        store) commits all the writes at once.
+        then every resource costs one conditional write. On a backend with ``create_many`` (etcd), runs
+        of consecutive creates are written together, up to ``BATCH_OPS`` per transaction, each key still
+        created only if absent (the resources of one transaction share its revision). A write that races
+        with another writer falls back to the single-resource ``apply`` (for a batch: resource by resource).
+        Once the datastore is unreachable, the remaining resources get the same Unavailable error without
+        further attempts. A backend with ``batch()`` (the local store) commits all the writes at once.
         """
         resources = list(resources)
         with getattr(self.backend, "batch", contextlib.nullcontext)():
@@ -535,27 +581,91 @@ class Client:
             tier_items, _ = self.backend.list(keys.resource_prefix("Tier"))
             tiers = {keys.parse_key(kv.key).name for kv in tier_items}
         pools: PoolIndex | None = None
-        outcomes: list[BulkOutcome] = []
+        if any(r.KIND.kind == "IPPool" for r in resources):
+            pools = PoolIndex((k, self.decode(kv)) for k, kv in stored.items()
+                              if k.startswith(keys.resource_prefix("IPPool")))
+        run = _BulkRun(stored, pools, blocks, tiers)
+        batching = hasattr(self.backend, "create_many")
         for resource in resources:
-            if outcomes and isinstance(outcomes[-1].error, Unavailable):
-                outcomes.append(BulkOutcome(error=outcomes[-1].error))
+            if run.unavailable is not None:
+                run.outcomes.append(BulkOutcome(error=run.unavailable))
                 continue
             try:
                 self._check_read_only(resource.KIND.kind, "apply", "resource is readonly")
                 key = self._key(resource.KIND.kind, resource.metadata.name, resource.metadata.namespace)
-                if resource.KIND.kind == "IPPool" and pools is None:
-                    pools = PoolIndex((k, self.decode(kv)) for k, kv in stored.items()
-                                      if k.startswith(keys.resource_prefix("IPPool")))
+                if batching and key not in stored and key not in run.pending_keys:
+                    self._queue_create(run, resource, key)
+                    continue
+                self._flush(run)
+                if run.unavailable is not None:
+                    raise run.unavailable
                 result, stored[key] = self._apply_listed(resource, key, stored.get(key), pools, blocks, tiers)
             except DatastoreError as exc:
-                outcomes.append(BulkOutcome(error=exc))
+                if isinstance(exc, Unavailable):
+                    run.unavailable = exc
+                run.outcomes.append(BulkOutcome(error=exc))
                 continue
-            if pools is not None and resource.KIND.kind == "IPPool":
-                pools.put(key, result)
-            if tiers is not None and resource.KIND.kind == "Tier":
-                tiers.add(resource.metadata.name)
-            outcomes.append(BulkOutcome(resource=result))
-        return outcomes
+            self._accepted(run, key, resource, result)
+            run.outcomes.append(BulkOutcome(resource=result))
+        self._flush(run)
+        return run.outcomes
+
+    @staticmethod
+    def _accepted(run: "_BulkRun", key: str, resource: Any, result: Any) -> None:
+        """Note a resource the bulk run has written (or queued): pools and tiers it must know about."""
+        if run.pools is not None and resource.KIND.kind == "IPPool":
+            run.pools.put(key, result)
+        if run.tiers is not None and resource.KIND.kind == "Tier":
+            run.tiers.add(resource.metadata.name)
+
+    def _queue_create(self, run: "_BulkRun", resource: Any, key: str) -> None:
+        """Prepare a create and queue its write; the batch is written when full."""
+        _, stamped = self._stamp_new(resource.with_metadata(resource_version=""), run.pools, run.blocks, run.tiers)
+        value = self.encode(stamped)
+        run.outcomes.append(None)
+        run.pending.append(_PendingCreate(len(run.outcomes) - 1, resource, key, stamped, value))
+        run.pending_keys.add(key)
+        run.pending_bytes += len(value)
+        self._accepted(run, key, resource, stamped)
+        if len(run.pending) >= BATCH_OPS or run.pending_bytes >= BATCH_BYTES:
+            self._flush(run)
+
+    def _flush(self, run: "_BulkRun") -> None:
+        """Write the queued creates in one transaction; if a key appeared meanwhile, apply them one by one."""
+        pending, run.pending, run.pending_keys, run.pending_bytes = run.pending, [], set(), 0
+        if not pending:
+            return
+        try:
+            kvs = self.backend.create_many([(p.key, p.value) for p in pending])
+        except Unavailable as exc:
+            run.unavailable = exc
+            for p in pending:
+                run.outcomes[p.index] = BulkOutcome(error=exc)
+            return
+        except DatastoreError:
+            self._apply_one_by_one(run, pending)  # a key appeared meanwhile, or etcd refused the batch
+            return
+        for p, kv in zip(pending, kvs):
+            run.stored[p.key] = kv
+            run.outcomes[p.index] = BulkOutcome(resource=p.stamped.with_metadata(resource_version=str(kv.mod_revision)))
+
+    def _apply_one_by_one(self, run: "_BulkRun", pending: list["_PendingCreate"]) -> None:
+        for p in pending:
+            if run.unavailable is not None:
+                run.outcomes[p.index] = BulkOutcome(error=run.unavailable)
+                continue
+            try:
+                result, run.stored[p.key] = self._apply_listed(p.resource, p.key, None, run.pools, run.blocks,
+                                                               run.tiers)
+            except DatastoreError as exc:
+                if run.pools is not None and p.resource.KIND.kind == "IPPool":
+                    run.pools.remove(p.key)
+                if isinstance(exc, Unavailable):
+                    run.unavailable = exc
+                run.outcomes[p.index] = BulkOutcome(error=exc)
+                continue
+            self._accepted(run, p.key, p.resource, result)
+            run.outcomes[p.index] = BulkOutcome(resource=result)
 
     def _apply_listed(self, resource: Any, key: str, listed: KeyValue | None, pools: PoolIndex | None,
                       blocks: list[str] | None, tiers: set[str] | None) -> tuple[Any, KeyValue]:

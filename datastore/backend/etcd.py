@@ -861,6 +861,22 @@ class EtcdBackend:
             raise AlreadyExists(key, current[0][1].mod_revision if current else 0)
         return KeyValue(key, value, result.revision, result.revision)
 
+    def create_many(self, items: Sequence[tuple[str, bytes]]) -> list[KeyValue]:
+        """Create several keys in one transaction, each only if absent: all are written or none.
+
+        AlreadyExists names the first key that exists. The keys share the transaction's revision.
+        """
+        tx = self.client.transactions
+        result = self.client.transaction(
+            compare=[tx.create(key) == 0 for key, _ in items],
+            success=[tx.put(key, value) for key, value in items],
+            failure=[tx.get(key) for key, _ in items],
+        )
+        if not result.succeeded:
+            key, current = next((key, found) for (key, _), found in zip(items, result.responses) if found)
+            raise AlreadyExists(key, current[0][1].mod_revision)
+        return [KeyValue(key, value, result.revision, result.revision) for key, value in items]
+
     def update(self, key: str, value: bytes, revision: int) -> KeyValue:
         tx = self.client.transactions
         result = self.client.transaction(

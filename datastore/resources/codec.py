@@ -17,13 +17,13 @@ from datastore.resources.serde import decode_fields, json_kind, new_context, not
 # The module under datastore.resources defining each kind's class (named as the kind).
 KIND_MODULES: dict[str, str] = {
     "FelixConfiguration": "felix",
-    "IPPool": "network", "IPReservation": "network", "IPAMConfiguration": "network", "BlockAffinity": "network",
+    "IPPool": "network", "IPReservation": "ipam", "IPAMConfiguration": "ipam", "BlockAffinity": "ipam",
     "BGPPeer": "bgp", "BGPConfiguration": "bgp", "BGPFilter": "bgp",
     "Node": "node", "CalicoNodeStatus": "node",
     "NetworkPolicy": "policy", "GlobalNetworkPolicy": "policy", "Profile": "policy", "Tier": "policy",
     "HostEndpoint": "endpoints", "WorkloadEndpoint": "endpoints",
     "NetworkSet": "sets", "GlobalNetworkSet": "sets",
-    "ClusterInformation": "cluster", "KubeControllersConfiguration": "cluster",
+    "ClusterInformation": "cluster", "KubeControllersConfiguration": "kubecontrollers",
 }
 
 # The classes of the kinds loaded so far, keyed by canonical kind (filled by _load).

@@ -276,11 +276,13 @@ def test_apply_many_stops_trying_once_the_datastore_is_unreachable(datastore_cli
     backend = datastore_client.backend
     attempts = []
 
-    def down(key, value):
-        attempts.append(key)
+    def down(*args):
+        attempts.append(args)
         raise Unavailable("cannot connect to etcd at http://127.0.0.1:1: Connection refused")
 
     backend.create = down
+    if hasattr(backend, "create_many"):  # etcd: the five creates go in one transaction
+        backend.create_many = down
     outcomes = datastore_client.apply_many([netset(f"n{i}", "ns1", "10.0.0.0/8") for i in range(5)])
     assert len(attempts) == 1
     assert [str(o.error) for o in outcomes] == ["cannot connect to etcd at http://127.0.0.1:1: Connection refused"] * 5
@@ -390,3 +392,60 @@ def test_name_and_namespace_are_required(datastore_client):
     with pytest.raises(ValidationError) as err:
         datastore_client.get("NetworkSet", "n1")
     assert str(err.value) == "error with field Metadata.Namespace (namespace is not specified on namespaced resource)"
+
+
+@pytest.fixture
+def etcd_client(etcd):
+    """A Client on the wiped session etcd (the backend with batched creates)."""
+    from datastore.client import connect
+    from datastore.config import DatastoreConfig
+
+    with connect(DatastoreConfig(datastore_type="etcdv3", etcd_endpoints=etcd.url)) as client:
+        yield client
+
+
+def test_apply_many_on_etcd_writes_runs_of_creates_in_batched_transactions(etcd_client):
+    from datastore import client as client_module
+
+    datastore_client = etcd_client
+    backend = datastore_client.backend
+    batches = []
+    original = backend.create_many
+
+    def counting(items):
+        batches.append(len(items))
+        return original(items)
+
+    backend.create_many = counting
+    datastore_client.create(netset("old", "ns1", "10.0.0.0/8"))
+    batch = [netset(f"n{i}", "ns1", "10.0.0.0/8") for i in range(client_module.BATCH_OPS + 5)]
+    batch[3] = netset("bad name!", "ns1", "10.0.0.0/8")
+    batch.insert(50, netset("old", "ns1", "10.1.0.0/16"))
+    outcomes = datastore_client.apply_many(batch)
+    assert [i for i, o in enumerate(outcomes) if o.error is not None] == [3]
+    assert batches == [49, client_module.BATCH_OPS - 49 + 4]  # flushed before the update of "old", then at the end
+    assert datastore_client.get("NetworkSet", "old", "ns1").spec.nets == ("10.1.0.0/16",)
+    assert outcomes[0].resource == datastore_client.get("NetworkSet", "n0", "ns1")
+    assert len(datastore_client.list("NetworkSet", "ns1")) == client_module.BATCH_OPS + 5
+
+
+def test_apply_many_batch_that_races_with_another_writer_is_applied_one_by_one(etcd_client):
+    datastore_client = etcd_client
+    backend = datastore_client.backend
+    original = backend.list
+
+    def list_then_race(prefix):
+        result = original(prefix)
+        if "ippools" in prefix:
+            backend.list = original
+            datastore_client.create(pool("p2", "10.2.0.0/16", disabled=True))
+        return result
+
+    backend.list = list_then_race
+    outcomes = datastore_client.apply_many([pool("p1", "10.1.0.0/16"), pool("p2", "10.2.0.0/16", natOutgoing=True),
+                                            pool("p3", "10.1.128.0/17"), pool("p4", "10.4.0.0/16")])
+    assert [o.error is None for o in outcomes] == [True, True, False, True]
+    assert "IPPool(p3) CIDR overlaps with IPPool(p1) CIDR 10.1.0.0/16" in str(outcomes[2].error)
+    stored = datastore_client.get("IPPool", "p2")
+    assert stored.spec.nat_outgoing is True and not stored.spec.disabled
+    assert [p.metadata.name for p in datastore_client.list("IPPool")] == ["p1", "p2", "p4"]
