@@ -26,22 +26,11 @@ import dataclasses
 import enum
 from dataclasses import dataclass
 
+from .constants import CeaseSubcode, ErrorCode, FsmSubcode
+
 #: RFC 4271 section 8: "HoldTimer is set to a large value. A HoldTimer value of 4 minutes is suggested."
 OPEN_SENT_HOLD_TIME = 240
 
-_CEASE = 6
-_HOLD_TIMER_EXPIRED = 4
-_FSM_ERROR = 5
-#: RFC 4486 Cease subcodes.
-CEASE_ADMIN_SHUTDOWN = 2
-CEASE_PEER_DECONFIGURED = 3
-CEASE_ADMIN_RESET = 4
-CEASE_CONNECTION_REJECTED = 5
-CEASE_COLLISION = 7
-#: RFC 6608 FSM error subcodes.
-FSM_ERR_OPENSENT = 1
-FSM_ERR_OPENCONFIRM = 2
-FSM_ERR_ESTABLISHED = 3
 
 
 class State(enum.IntEnum):
@@ -235,11 +224,6 @@ class Fsm:
         return self.negotiated_hold_time / 3
 
 
-def negotiate_hold_time(local: int, remote: int) -> int:
-    """RFC 4271 section 4.2: the smaller of our configured and the peer's OPEN hold time."""
-    return min(local, remote)
-
-
 def step(fsm: Fsm, event: Event) -> tuple[Fsm, tuple[Action, ...]]:
     """Apply one event to the machine and return the new machine and the actions to perform."""
     handler = _HANDLERS[fsm.state]
@@ -283,7 +267,7 @@ def _to_idle(fsm: Fsm, *first: Action, manual: bool = False,
 
 
 def _cease(subcode: int) -> SendNotification:
-    return SendNotification(_CEASE, subcode)
+    return SendNotification(ErrorCode.CEASE, subcode)
 
 
 def _error_notification(event: Event) -> tuple[Action, ...]:
@@ -353,11 +337,11 @@ def _opensent(fsm: Fsm, event: Event) -> tuple[Fsm, tuple[Action, ...]]:
     if kind in _ALL_STARTS or kind in _IGNORED_TCP or kind in _TCP_UP:
         return fsm, ()
     if kind is EventKind.ManualStop:
-        return _to_idle(fsm, _cease(CEASE_ADMIN_SHUTDOWN), manual=True)
+        return _to_idle(fsm, _cease(CeaseSubcode.ADMINISTRATIVE_SHUTDOWN), manual=True)
     if kind is EventKind.AutomaticStop:
-        return _to_idle(fsm, _cease(CEASE_ADMIN_SHUTDOWN))
+        return _to_idle(fsm, _cease(CeaseSubcode.ADMINISTRATIVE_SHUTDOWN))
     if kind is EventKind.HoldTimer_Expires:
-        return _to_idle(fsm, SendNotification(_HOLD_TIMER_EXPIRED, 0))
+        return _to_idle(fsm, SendNotification(ErrorCode.HOLD_TIMER_EXPIRED, 0))
     if kind is EventKind.TcpConnectionFails:
         actions: tuple[Action, ...] = (DropConnection(), StopTimer(Timer.HOLD))
         if not fsm.config.passive:
@@ -373,10 +357,10 @@ def _opensent(fsm: Fsm, event: Event) -> tuple[Fsm, tuple[Action, ...]]:
     if kind in _MSG_ERRORS:
         return _to_idle(fsm, *_error_notification(event))
     if kind is EventKind.OpenCollisionDump:
-        return _to_idle(fsm, _cease(CEASE_COLLISION))
+        return _to_idle(fsm, _cease(CeaseSubcode.CONNECTION_COLLISION_RESOLUTION))
     if kind is EventKind.NotifMsgVerErr:
         return _to_idle(fsm)
-    return _to_idle(fsm, SendNotification(_FSM_ERROR, FSM_ERR_OPENSENT))
+    return _to_idle(fsm, SendNotification(ErrorCode.FSM, FsmSubcode.UNEXPECTED_IN_OPENSENT))
 
 
 def _openconfirm(fsm: Fsm, event: Event) -> tuple[Fsm, tuple[Action, ...]]:
@@ -384,11 +368,11 @@ def _openconfirm(fsm: Fsm, event: Event) -> tuple[Fsm, tuple[Action, ...]]:
     if kind in _ALL_STARTS or kind in _IGNORED_TCP or kind in _TCP_UP:
         return fsm, ()
     if kind is EventKind.ManualStop:
-        return _to_idle(fsm, _cease(CEASE_ADMIN_SHUTDOWN), manual=True)
+        return _to_idle(fsm, _cease(CeaseSubcode.ADMINISTRATIVE_SHUTDOWN), manual=True)
     if kind is EventKind.AutomaticStop:
-        return _to_idle(fsm, _cease(CEASE_ADMIN_SHUTDOWN))
+        return _to_idle(fsm, _cease(CeaseSubcode.ADMINISTRATIVE_SHUTDOWN))
     if kind is EventKind.HoldTimer_Expires:
-        return _to_idle(fsm, SendNotification(_HOLD_TIMER_EXPIRED, 0))
+        return _to_idle(fsm, SendNotification(ErrorCode.HOLD_TIMER_EXPIRED, 0))
     if kind is EventKind.KeepaliveTimer_Expires:
         return fsm, (SendKeepalive(), StartTimer(Timer.KEEPALIVE, fsm.keepalive_time))
     if kind in (EventKind.TcpConnectionFails, EventKind.NotifMsg, EventKind.NotifMsgVerErr):
@@ -396,13 +380,13 @@ def _openconfirm(fsm: Fsm, event: Event) -> tuple[Fsm, tuple[Action, ...]]:
     if kind in _MSG_ERRORS:
         return _to_idle(fsm, *_error_notification(event))
     if kind is EventKind.OpenCollisionDump:
-        return _to_idle(fsm, _cease(CEASE_COLLISION))
+        return _to_idle(fsm, _cease(CeaseSubcode.CONNECTION_COLLISION_RESOLUTION))
     if kind is EventKind.KeepAliveMsg:
         actions: tuple[Action, ...] = ()
         if fsm.negotiated_hold_time:
             actions = (StartTimer(Timer.HOLD, fsm.negotiated_hold_time),)
         return _to(fsm, State.ESTABLISHED), actions + (SessionEstablished(),)
-    return _to_idle(fsm, SendNotification(_FSM_ERROR, FSM_ERR_OPENCONFIRM))
+    return _to_idle(fsm, SendNotification(ErrorCode.FSM, FsmSubcode.UNEXPECTED_IN_OPENCONFIRM))
 
 
 def _established(fsm: Fsm, event: Event) -> tuple[Fsm, tuple[Action, ...]]:
@@ -410,11 +394,11 @@ def _established(fsm: Fsm, event: Event) -> tuple[Fsm, tuple[Action, ...]]:
     if kind in _ALL_STARTS or kind in _IGNORED_TCP or kind in _TCP_UP:
         return fsm, ()
     if kind is EventKind.ManualStop:
-        return _to_idle(fsm, _cease(CEASE_ADMIN_SHUTDOWN), manual=True)
+        return _to_idle(fsm, _cease(CeaseSubcode.ADMINISTRATIVE_SHUTDOWN), manual=True)
     if kind is EventKind.AutomaticStop:
-        return _to_idle(fsm, _cease(CEASE_ADMIN_SHUTDOWN))
+        return _to_idle(fsm, _cease(CeaseSubcode.ADMINISTRATIVE_SHUTDOWN))
     if kind is EventKind.HoldTimer_Expires:
-        return _to_idle(fsm, SendNotification(_HOLD_TIMER_EXPIRED, 0))
+        return _to_idle(fsm, SendNotification(ErrorCode.HOLD_TIMER_EXPIRED, 0))
     if kind is EventKind.KeepaliveTimer_Expires:
         if not fsm.negotiated_hold_time:
             return fsm, ()
@@ -433,7 +417,7 @@ def _established(fsm: Fsm, event: Event) -> tuple[Fsm, tuple[Action, ...]]:
     if kind is EventKind.UpdateMsgErr or kind in _MSG_ERRORS:
         # Section 6 errors are reported with their own NOTIFICATION, not as an FSM error.
         return _to_idle(fsm, *_error_notification(event))
-    return _to_idle(fsm, SendNotification(_FSM_ERROR, FSM_ERR_ESTABLISHED))
+    return _to_idle(fsm, SendNotification(ErrorCode.FSM, FsmSubcode.UNEXPECTED_IN_ESTABLISHED))
 
 
 _HANDLERS = {

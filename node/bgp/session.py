@@ -24,7 +24,7 @@ from typing import Coroutine, Protocol
 
 from . import fsm as F
 from .config import PeerConfig
-from .constants import ErrorCode, MessageType
+from .constants import CeaseSubcode, ErrorCode, MessageType
 from .errors import NotificationError
 from .message import KEEPALIVE_BYTES, Notification, Open, RouteRefresh, Update, decode_body, split_messages
 from .negotiate import Negotiated
@@ -168,7 +168,7 @@ class Session:
                 else F.EventKind.ManualStart)
         self.post(F.Event(kind))
 
-    def stop(self, subcode: int = F.CEASE_ADMIN_SHUTDOWN) -> None:
+    def stop(self, subcode: int = CeaseSubcode.ADMINISTRATIVE_SHUTDOWN) -> None:
         """ManualStop with a Cease of ``subcode`` if a BGP connection is open; then retire."""
         if self._conn is not None:
             self._closing.add(self._conn.writer)

@@ -5,10 +5,10 @@ import pytest
 from hypothesis import given, strategies as st
 
 from node.bgp.fsm import (
-    CEASE_ADMIN_SHUTDOWN, CEASE_COLLISION, OPEN_SENT_HOLD_TIME, DropConnection, Event, EventKind as E,
+    OPEN_SENT_HOLD_TIME, DropConnection, Event, EventKind as E,
     Fsm, FsmConfig, InitiateConnection, ProcessUpdate, ReleaseResources, SendKeepalive, SendNotification,
     SendOpen, SessionEstablished, StartTimer, State as S, StopTimer, Timer, collision_winner,
-    negotiate_hold_time, step,
+    step,
 )
 
 I, C, A, OS, OC, EST = S.IDLE, S.CONNECT, S.ACTIVE, S.OPENSENT, S.OPENCONFIRM, S.ESTABLISHED
@@ -122,7 +122,7 @@ def test_hold_timer_expiry_notifies(state):
 def test_manual_stop_sends_cease_and_resets_counter(state):
     fsm, actions = step(at(state, connect_retry_counter=4), Event(E.ManualStop))
     assert fsm.state is I and fsm.connect_retry_counter == 0
-    assert actions[0] == SendNotification(6, CEASE_ADMIN_SHUTDOWN)
+    assert actions[0] == SendNotification(6, 2)
     assert not any(isinstance(a, StartTimer) for a in actions)
 
 
@@ -143,7 +143,7 @@ def test_message_errors_send_their_notification(state, kind):
 @pytest.mark.parametrize("state", [OS, OC])
 def test_collision_dump_sends_cease_collision(state):
     fsm, actions = step(at(state), Event(E.OpenCollisionDump))
-    assert fsm.state is I and actions[0] == SendNotification(6, CEASE_COLLISION)
+    assert fsm.state is I and actions[0] == SendNotification(6, 7)
 
 
 def test_received_notification_is_never_answered():
@@ -176,10 +176,9 @@ def test_connect_retry_in_connect_reconnects():
     assert actions == (DropConnection(), StartTimer(Timer.CONNECT_RETRY, 5), InitiateConnection())
 
 
-def test_collision_winner_and_hold_negotiation():
+def test_collision_winner():
     assert collision_winner(0x01010101, 0x02020202) == "remote"
     assert collision_winner(0x02020202, 0x01010101) == "local"
-    assert negotiate_hold_time(90, 30) == 30 and negotiate_hold_time(0, 90) == 0
 
 
 def test_config_validation():
