@@ -1,10 +1,12 @@
-"""Pure conversion of Calico v1 API resources to v3 documents (calicoctl v3.29 ``convert``).
+"""Pure conversion of Calico v1 API resources and Kubernetes NetworkPolicies to v3 documents
+(calicoctl v3.29 ``convert``).
 
 Follows libcalico-go ``lib/upgrade/converters``: each v1 resource goes through its v1 backend form
 (rule actions ``pass`` → ``next-tier``, default policy types from the rules present) to the v3 API
 object (names normalised with a sha1 qualifier when changed, tags merged into selectors / labels,
 ``calico/k8s_ns`` → ``projectcalico.org/namespace``, protocol names upper-cased, nets masked).
-Input documents are plain data (parsed YAML/JSON); output documents are v3 JSON dicts.
+Kubernetes NetworkPolicies follow libcalico-go ``K8sNetworkPolicyToCalico``. Input documents are plain
+data (parsed YAML/JSON); output documents are v3 JSON dicts.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import re
 from typing import Any, Callable, Mapping
 
 API_V3 = "projectcalico.org/v3"
+K8S_NETWORKING = "networking.k8s.io/v1"
 
 _NON_NAME = re.compile(r"[^-.a-z0-9]+")
 _DOT_DASH = re.compile(r"[.-]*[.][.-]*")
@@ -40,6 +43,10 @@ _V1_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
                          ("interfaceName", "mac", "ipNetworks", "ipNATs", "ipv4Gateway", "ipv6Gateway",
                           "profiles", "ports")),
 }
+_K8S_POLICY_FIELDS = ("kind", "apiVersion", "metadata", "spec", "status")
+_K8S_METADATA_FIELDS = ("name", "generateName", "namespace", "selfLink", "uid", "resourceVersion", "generation",
+                        "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "labels",
+                        "annotations", "ownerReferences", "finalizers", "managedFields")
 _NESTED_FIELDS: dict[str, tuple[str, ...]] = {
     "ipip": ("enabled", "mode"), "bgp": ("asNumber", "ipv4Address", "ipv6Address"),
     "orchRefs": ("nodeName", "orchestrator"), "ipNATs": ("internalIP", "externalIP"),
@@ -48,7 +55,11 @@ _NESTED_FIELDS: dict[str, tuple[str, ...]] = {
 
 
 class ConvertError(Exception):
-    """A v1 resource could not be loaded or converted; the text is calicoctl's error."""
+    """A resource could not be converted; the text is calicoctl's error."""
+
+
+class LoadError(ConvertError):
+    """A document could not be read as a v1 / Kubernetes resource (unknown kind, field, bad value)."""
 
 
 # ------------------------------------------------------------------------------------------ names
@@ -116,33 +127,33 @@ def _network(text: Any) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
     try:
         return ipaddress.ip_network(str(text), strict=False)
     except ValueError:
-        raise ConvertError(f"invalid CIDR address: {text}") from None
+        raise LoadError(f"invalid CIDR address: {text}") from None
 
 
 def _interface(text: Any) -> ipaddress.IPv4Interface | ipaddress.IPv6Interface:
     try:
         return ipaddress.ip_interface(str(text))
     except ValueError:
-        raise ConvertError(f"invalid CIDR address: {text}") from None
+        raise LoadError(f"invalid CIDR address: {text}") from None
 
 
 def _ip(text: Any) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     try:
         return ipaddress.ip_address(str(text))
     except ValueError:
-        raise ConvertError(f"invalid IP address: {text}") from None
+        raise LoadError(f"invalid IP address: {text}") from None
 
 
-def _unknown_field(name: str) -> ConvertError:
-    return ConvertError(f'error unmarshaling JSON: while decoding JSON: json: unknown field "{name}"')
+def _unknown_field(name: str) -> LoadError:
+    return LoadError(f'error unmarshaling JSON: while decoding JSON: json: unknown field "{name}"')
 
 
 def _strict(data: Any, allowed: tuple[str, ...]) -> dict[str, Any]:
     if data is None:
         return {}
     if not isinstance(data, Mapping):
-        raise ConvertError("error unmarshaling JSON: while decoding JSON: json: cannot unmarshal "
-                           f"{_json_kind(data)} into Go value of type object")
+        raise LoadError("error unmarshaling JSON: while decoding JSON: json: cannot unmarshal "
+                        f"{_json_kind(data)} into Go value of type object")
     for key in data:
         if key not in allowed:
             raise _unknown_field(str(key))
@@ -163,30 +174,43 @@ def _list_of(data: Any, allowed: tuple[str, ...]) -> list[dict[str, Any]]:
     if data is None:
         return []
     if not isinstance(data, list):
-        raise ConvertError("error unmarshaling JSON: while decoding JSON: json: cannot unmarshal "
-                           f"{_json_kind(data)} into Go value of type array")
+        raise LoadError("error unmarshaling JSON: while decoding JSON: json: cannot unmarshal "
+                        f"{_json_kind(data)} into Go value of type array")
     return [_strict(item, allowed) for item in data]
 
 
-def v1_resources(document: Any) -> list[dict[str, Any]]:
-    """The v1 resources of one parsed document (a single resource or a list of them), checked like
-    calicoctl's v1 loader: exact ``apiVersion: v1`` kinds, unknown fields rejected."""
+def load_resources(document: Any) -> list[dict[str, Any]]:
+    """The resources of one parsed document (a single resource or a YAML array of them), checked like
+    calicoctl's resource loader: the v1 kinds (exact ``apiVersion: v1`` spelling), Kubernetes
+    ``networking.k8s.io/v1`` NetworkPolicy and ``v1`` List of them (unpacked); unknown fields rejected."""
     items = document if isinstance(document, list) else [document]
     resources = []
     for item in items:
         if not isinstance(item, Mapping):
-            raise ConvertError("error unmarshaling JSON: while decoding JSON: json: cannot unmarshal "
-                               f"{_json_kind(item)} into Go value of type unversioned.TypeMetadata")
+            raise LoadError("error unmarshaling JSON: while decoding JSON: json: cannot unmarshal "
+                            f"{_json_kind(item)} into Go value of type unversioned.TypeMetadata")
         kind, version = str(item.get("kind") or ""), str(item.get("apiVersion") or "")
-        if version != "v1" or kind not in _V1_FIELDS:
-            raise ConvertError(f"Unknown resource type ({kind}) and/or version ({version})")
-        meta_fields, spec_fields = _V1_FIELDS[kind]
-        for key in item:
-            if key not in ("kind", "apiVersion", "metadata", "spec"):
-                raise _unknown_field(str(key))
-        resources.append({"kind": kind, "metadata": _strict(item.get("metadata"), meta_fields),
-                          "spec": _strict(item.get("spec"), spec_fields)})
+        if (kind, version) == ("NetworkPolicy", K8S_NETWORKING):
+            resources.append(_k8s_policy(item))
+        elif (kind, version) == ("List", "v1"):
+            _strict(item, ("kind", "apiVersion", "metadata", "items"))
+            resources.extend(_k8s_policy(entry) for entry in _list_of(item.get("items"), _K8S_POLICY_FIELDS))
+        elif version == "v1" and kind in _V1_FIELDS:
+            meta_fields, spec_fields = _V1_FIELDS[kind]
+            _strict(item, ("kind", "apiVersion", "metadata", "spec"))
+            resources.append({"kind": kind, "apiVersion": version,
+                              "metadata": _strict(item.get("metadata"), meta_fields),
+                              "spec": _strict(item.get("spec"), spec_fields)})
+        else:
+            raise LoadError(f"Unknown resource type ({kind}) and/or version ({version})")
     return resources
+
+
+def _k8s_policy(item: Mapping[str, Any]) -> dict[str, Any]:
+    policy = _strict(item, _K8S_POLICY_FIELDS)
+    metadata = _strict(policy.get("metadata"), _K8S_METADATA_FIELDS)
+    return {"kind": "NetworkPolicy", "apiVersion": K8S_NETWORKING, "metadata": metadata,
+            "spec": _strict(policy.get("spec"), ("podSelector", "ingress", "egress", "policyTypes"))}
 
 
 # ------------------------------------------------------------------------------------------ rules
@@ -268,8 +292,8 @@ def _rules(data: Any) -> list[dict[str, Any]]:
     if data is None:
         return []
     if not isinstance(data, list):
-        raise ConvertError("error unmarshaling JSON: while decoding JSON: json: cannot unmarshal "
-                           f"{_json_kind(data)} into Go value of type []v1.Rule")
+        raise LoadError("error unmarshaling JSON: while decoding JSON: json: cannot unmarshal "
+                        f"{_json_kind(data)} into Go value of type []v1.Rule")
     return [convert_rule(r) for r in data]
 
 
@@ -443,11 +467,12 @@ def _host_endpoint(meta: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]
 def _workload_endpoint(meta: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
     orchestrator, workload_id = str(meta.get("orchestrator") or ""), str(meta.get("workload") or "")
     pod = container = workload = ""
+    namespace = "default"
     if orchestrator == "k8s":
         if "." not in workload_id:
             raise ConvertError(f"malformed k8s workload ID '{workload_id}': workload was not added through the "
                                "Calico CNI plugin and cannot be converted")
-        pod = workload_id.split(".", 1)[1]
+        namespace, pod = workload_id.split(".", 1)
         container = str(meta.get("activeInstanceID") or "")
     elif orchestrator == "cni":
         container = workload_id
@@ -491,7 +516,7 @@ def _workload_endpoint(meta: dict[str, Any], spec: dict[str, Any]) -> dict[str, 
         out["ports"] = ports
     from datastore.validation import expected_workload_endpoint_name
 
-    metadata: dict[str, Any] = {"name": expected_workload_endpoint_name(out)}
+    metadata: dict[str, Any] = {"name": expected_workload_endpoint_name(out), "namespace": namespace}
     if labels:
         metadata["labels"] = labels
     return _v3("WorkloadEndpoint", metadata, out)
@@ -504,5 +529,146 @@ _CONVERTERS: dict[str, Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]
 
 
 def convert_resource(resource: Mapping[str, Any]) -> dict[str, Any]:
-    """One loaded v1 resource (see :func:`v1_resources`) as a v3 document."""
+    """One loaded resource (see :func:`load_resources`) as a v3 document."""
+    if resource["apiVersion"] == K8S_NETWORKING:
+        return _k8s_network_policy(dict(resource["metadata"]), dict(resource["spec"]))
     return _CONVERTERS[resource["kind"]](dict(resource["metadata"]), dict(resource["spec"]))
+
+
+# ------------------------------------------------------------------------------------------ Kubernetes
+
+def k8s_selector(selector: Any, pod: bool) -> str:
+    """libcalico-go ``k8sSelectorToCalico``: pod selectors are limited to Kubernetes endpoints; an
+    empty namespace selector means all namespaces; matchLabels sorted, then matchExpressions."""
+    terms = ["projectcalico.org/orchestrator == 'k8s'"] if pod else []
+    if selector is None:
+        return " && ".join(terms)
+    selector = _strict(selector, ("matchLabels", "matchExpressions"))
+    labels = selector.get("matchLabels") or {}
+    expressions = _list_of(selector.get("matchExpressions"), ("key", "operator", "values"))
+    if not pod and not labels and not expressions:
+        return "all()"
+    terms.extend(f"{key} == '{labels[key]}'" for key in sorted(labels))
+    for expression in expressions:
+        key, values = expression.get("key", ""), "', '".join(expression.get("values") or [])
+        operator = expression.get("operator")
+        if operator == "In":
+            terms.append(f"{key} in {{ '{values}' }}")
+        elif operator == "NotIn":
+            terms.append(f"{key} not in {{ '{values}' }}")
+        elif operator == "Exists":
+            terms.append(f"has({key})")
+        elif operator == "DoesNotExist":
+            terms.append(f"! has({key})")
+    return " && ".join(terms)
+
+
+def _k8s_port(port: Mapping[str, Any]) -> tuple[str, Any]:
+    """(protocol, Calico port or None for all ports) of one NetworkPolicyPort (TCP when unset)."""
+    protocol = str(port.get("protocol") or "TCP")
+    if port.get("port") is None:
+        return protocol, None
+    value = port["port"]
+    if port.get("endPort") is not None:
+        return protocol, f"{value}:{port['endPort']}"
+    if isinstance(value, str) and value.isdigit():
+        return protocol, int(value)
+    return protocol, value
+
+
+def simplify_ports(ports: list[Any]) -> list[Any]:
+    """libcalico-go ``SimplifyPorts``: named ports first-come, numeric ports merged into ranges."""
+    if len(ports) <= 1:
+        return ports
+    named, numbers = [], []
+    for port in ports:
+        if isinstance(port, int):
+            numbers.append(port)
+        elif isinstance(port, str) and ":" in port and port.replace(":", "").isdigit():
+            low, high = (int(x) for x in port.split(":"))
+            numbers.extend(range(low, high + 1))
+        else:
+            named.append(port)
+    if len(numbers) <= 1:
+        return ports
+    numbers.sort()
+    out: list[Any] = list(named)
+    while numbers:
+        first = last = numbers.pop(0)
+        while numbers and numbers[0] <= last + 1:
+            last = numbers.pop(0)
+        out.append(first if first == last else f"{first}:{last}")
+    return out
+
+
+def _k8s_rules(peers: Any, ports: Any, ingress: bool) -> list[dict[str, Any]]:
+    """libcalico-go ``k8sRuleToCalico``: one Allow rule per protocol and peer."""
+    peer_list: list[dict[str, Any] | None] = list(_list_of(peers, ("podSelector", "namespaceSelector", "ipBlock")))
+    port_list = _list_of(ports, ("protocol", "port", "endPort"))
+    by_protocol: dict[str, list[Any] | None] = {}
+    for port in port_list or [None]:
+        if port is None:
+            by_protocol = {"": None}
+            break
+        protocol, value = _k8s_port(port)
+        if value is None:
+            by_protocol[protocol] = None
+        elif protocol not in by_protocol or by_protocol[protocol]:
+            by_protocol[protocol] = [*(by_protocol.get(protocol) or []), value]
+    rules = []
+    for protocol in sorted(by_protocol):
+        calico_ports = simplify_ports(by_protocol[protocol]) if by_protocol[protocol] else None
+        for peer in peer_list or [None]:
+            entity = _k8s_peer(peer)
+            rule: dict[str, Any] = {"action": "Allow"}
+            if protocol:
+                rule["protocol"] = protocol
+            if ingress:
+                rule["source"] = entity
+                rule["destination"] = {"ports": calico_ports} if calico_ports else {}
+            else:
+                rule["source"] = {}
+                rule["destination"] = {**entity, **({"ports": calico_ports} if calico_ports else {})}
+            rules.append(rule)
+    return rules
+
+
+def _k8s_peer(peer: Mapping[str, Any] | None) -> dict[str, Any]:
+    if peer is None:
+        return {}
+    if peer.get("ipBlock") is not None:
+        block = _strict(peer["ipBlock"], ("cidr", "except"))
+        entity: dict[str, Any] = {"nets": [str(_network(block.get("cidr")))]}
+        not_nets = [str(_network(n)) for n in block.get("except") or []]
+        if not_nets:
+            entity["notNets"] = not_nets
+        return entity
+    entity = {}
+    selector = k8s_selector(peer.get("podSelector"), pod=True)
+    if selector:
+        entity["selector"] = selector
+    namespace_selector = k8s_selector(peer.get("namespaceSelector"), pod=False)
+    if namespace_selector:
+        entity["namespaceSelector"] = namespace_selector
+    return entity
+
+
+def _k8s_network_policy(meta: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
+    """libcalico-go ``K8sNetworkPolicyToCalico`` (order 1000), the ``knp.default.`` prefix trimmed as
+    calicoctl does."""
+    ingress = [rule for r in _list_of(spec.get("ingress"), ("from", "ports"))
+               for rule in _k8s_rules(r.get("from"), r.get("ports"), True)]
+    egress = [rule for r in _list_of(spec.get("egress"), ("to", "ports"))
+              for rule in _k8s_rules(r.get("to"), r.get("ports"), False)]
+    declared = spec.get("policyTypes") or []
+    types = [t for t in ("Ingress", "Egress") if t in declared] or ["Ingress"]
+    metadata: dict[str, Any] = {"name": str(meta.get("name") or "")}
+    if meta.get("namespace"):
+        metadata["namespace"] = meta["namespace"]
+    out: dict[str, Any] = {"order": 1000, "selector": k8s_selector(spec.get("podSelector") or {}, pod=True)}
+    if ingress:
+        out["ingress"] = ingress
+    if egress:
+        out["egress"] = egress
+    out["types"] = types
+    return _v3("NetworkPolicy", metadata, out)

@@ -1,4 +1,4 @@
-"""``calicoctl convert``: Calico v1 API manifests to v3 (calicoctl v3.29, reference §2.6).
+"""``calicoctl convert``: Calico v1 and Kubernetes NetworkPolicy manifests to v3 (calicoctl v3.29, §2.6).
 
 Loading and conversion are :mod:`pycalicoctl.convert`; this module reads the file, validates the
 converted resources with :mod:`datastore.validation` and prints them (YAML or JSON). No datastore
@@ -21,7 +21,7 @@ CONVERT_DOC = DATASTORE_INTRO + """Usage:
                 [--output=<OUTPUT>] [--ignore-validation] [--allow-version-mismatch]
 
 Examples:
-  # Convert the contents of policy.yaml to v3 policy.
+  # Convert the contents of policy.yaml to a Calico v3 policy.
   <BINARY_NAME> convert -f ./policy.yaml -o yaml
 
   # Convert a policy based on the JSON passed into stdin.
@@ -38,13 +38,13 @@ Options:
 
 
 Description:
-  Convert config files from Calico v1 to v3 API versions. Both YAML and JSON formats are accepted.
+  Convert config files from Calico v1 or Kubernetes to Calico v3 API versions. Both YAML and JSON formats are accepted.
 
   The default output will be printed to stdout in YAML format.
 """
 
-_DROPPED_METADATA = ("namespace", "uid", "resourceVersion", "creationTimestamp", "deletionTimestamp",
-                     "deletionGracePeriodSeconds", "clusterName")
+_DROPPED_METADATA = ("uid", "resourceVersion", "creationTimestamp", "deletionTimestamp",
+                     "deletionGracePeriodSeconds")
 
 
 @click.command("convert", cls=CalicoCommand, doc=CONVERT_DOC)
@@ -67,8 +67,10 @@ def convert(filename: str, output: str, ignore_validation: bool, allow_version_m
 
 
 def _converted(filename: str) -> list[dict[str, Any]]:
-    """Every resource of the file as a v3 document (calicoctl stops at the first failure)."""
-    from pycalicoctl.convert import ConvertError, convert_resource, v1_resources
+    """Every resource of the file as a v3 document: all documents are loaded first, then converted
+    one by one (calicoctl stops at the first failure)."""
+    from datastore.errors import ValidationError
+    from pycalicoctl.convert import ConvertError, LoadError, convert_resource, load_resources
     from pycalicoctl.loader import FileInvalid, parse_document, split_documents
 
     try:
@@ -77,28 +79,23 @@ def _converted(filename: str) -> list[dict[str, Any]]:
         for document in split_documents(text):
             data = parse_document(document)
             if data is not None:
-                loaded.extend(v1_resources(data))
+                loaded.extend(load_resources(data))
+    except (LoadError, FileInvalid) as exc:
+        raise CommandError(f"Failed to create resources from file: {exc}") from None
+    try:
         return [convert_resource(resource) for resource in loaded]
-    except (ConvertError, FileInvalid) as exc:
-        raise CommandError(f"Failed to execute command: {exc}") from None
-    except _validation_error() as exc:
-        raise CommandError(f"Failed to execute command: {exc}") from None
+    except (ConvertError, ValidationError) as exc:
+        raise CommandError(f"Failed to convert resource: {exc}") from None
 
 
 def _read(filename: str) -> str:
-    from pycalicoctl.convert import ConvertError
+    from pycalicoctl.convert import LoadError
 
     try:
         with open(filename, encoding="utf-8") as handle:
             return handle.read()
     except OSError as exc:
-        raise ConvertError(f"open {filename}: {(exc.strerror or str(exc)).lower()}") from None
-
-
-def _validation_error() -> type[Exception]:
-    from datastore.errors import ValidationError
-
-    return ValidationError
+        raise LoadError(f"open {filename}: {(exc.strerror or str(exc)).lower()}") from None
 
 
 def _checked(document: dict[str, Any], ignore_validation: bool) -> dict[str, Any]:
@@ -110,7 +107,7 @@ def _checked(document: dict[str, Any], ignore_validation: bool) -> dict[str, Any
     try:
         resource = from_dict(document)
     except ParseError as exc:
-        raise CommandError(f"Failed to execute command: {exc}") from None
+        raise CommandError(f"Failed to convert resource: {exc}") from None
     if not ignore_validation:
         try:
             validate(resource)

@@ -8,14 +8,14 @@ import re
 import pytest
 
 from pycalicoctl.convert import (
-    ConvertError, convert_name, convert_name_no_dots, convert_resource, convert_rule, convert_selector, ip_to_name,
-    normalize_name, v1_resources,
+    ConvertError, LoadError, convert_name, convert_name_no_dots, convert_resource, convert_rule, convert_selector,
+    ip_to_name, k8s_selector, load_resources, normalize_name, simplify_ports,
 )
 from tests.cli.conftest import invoke
 
 
 def _convert(kind: str, metadata: dict, spec: dict | None = None) -> dict:
-    resources = v1_resources({"apiVersion": "v1", "kind": kind, "metadata": metadata, "spec": spec or {}})
+    resources = load_resources({"apiVersion": "v1", "kind": kind, "metadata": metadata, "spec": spec or {}})
     return convert_resource(resources[0])
 
 
@@ -193,7 +193,7 @@ def test_workload_endpoint_fully_populated():
                     "ipv4Gateway": "10.0.0.254", "ipv6Gateway": "2001::", "profiles": ["k8s_ns.profile1", "profile2"],
                     "interfaceName": "cali1234", "mac": "02:42:7D:C6:F0:80",
                     "ports": [{"name": "ep1", "protocol": "tcp", "port": 80}]})
-    assert wep["metadata"] == {"name": "testnode-k8s-frontend--5gs43-eth0",
+    assert wep["metadata"] == {"name": "testnode-k8s-frontend--5gs43-eth0", "namespace": "default",
                                "labels": {"projectcalico.org/namespace": "default", "test": "someValue"}}
     assert wep["spec"] == {
         "orchestrator": "k8s", "node": "testnode", "containerID": "1337495556942031415926535", "pod": "frontend-5gs43",
@@ -217,14 +217,86 @@ def test_workload_endpoint_errors_and_other_orchestrators():
 
 def test_loader_rejects_unknown_kinds_versions_and_fields():
     with pytest.raises(ConvertError, match=r"^Unknown resource type \(IPPool\) and/or version \(projectcalico.org/v3\)$"):
-        v1_resources({"apiVersion": "projectcalico.org/v3", "kind": "IPPool"})
+        load_resources({"apiVersion": "projectcalico.org/v3", "kind": "IPPool"})
     with pytest.raises(ConvertError, match=r"^Unknown resource type \(IPPOOL\) and/or version \(v1\)$"):
-        v1_resources({"apiVersion": "v1", "kind": "IPPOOL"})
+        load_resources({"apiVersion": "v1", "kind": "IPPOOL"})
     with pytest.raises(ConvertError, match='json: unknown field "natOutgoing"$'):
-        v1_resources({"apiVersion": "v1", "kind": "ipPool", "metadata": {"cidr": "10.0.0.0/8"},
+        load_resources({"apiVersion": "v1", "kind": "ipPool", "metadata": {"cidr": "10.0.0.0/8"},
                       "spec": {"natOutgoing": True}})
-    assert len(v1_resources([{"apiVersion": "v1", "kind": "node", "metadata": {"name": "a"}},
+    assert len(load_resources([{"apiVersion": "v1", "kind": "node", "metadata": {"name": "a"}},
                              {"apiVersion": "v1", "kind": "node", "metadata": {"name": "b"}}])) == 2
+
+
+# ---------------------------------------------------------------------------------------------- Kubernetes
+
+def _k8s(spec: dict, **meta) -> dict:
+    document = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                "metadata": {"name": "np", "namespace": "prod", **meta}, "spec": spec}
+    return convert_resource(load_resources(document)[0])
+
+
+def test_k8s_selectors():
+    assert k8s_selector({}, pod=True) == "projectcalico.org/orchestrator == 'k8s'"
+    assert k8s_selector({}, pod=False) == "all()"
+    assert k8s_selector(None, pod=False) == ""
+    selector = {"matchLabels": {"b": "2", "a": "1"}, "matchExpressions": [
+        {"key": "x", "operator": "In", "values": ["p", "q"]}, {"key": "y", "operator": "NotIn", "values": ["r"]},
+        {"key": "z", "operator": "Exists"}, {"key": "w", "operator": "DoesNotExist"}]}
+    assert k8s_selector(selector, pod=False) == ("a == '1' && b == '2' && x in { 'p', 'q' } && y not in { 'r' } && "
+                                                 "has(z) && ! has(w)")
+
+
+@pytest.mark.parametrize("ports, simplified", [
+    ([80], [80]), ([80, 81, 82, 9090, "foo"], ["foo", "80:82", 9090]), ([90, 80, 80], [80, 90]),
+    (["1:3", 4], ["1:4"]),
+])
+def test_simplify_ports(ports, simplified):
+    assert simplify_ports(ports) == simplified
+
+
+def test_k8s_network_policy_default_deny():
+    policy = _k8s({"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}, uid="u-1", resourceVersion="7")
+    assert policy == {"apiVersion": "projectcalico.org/v3", "kind": "NetworkPolicy",
+                      "metadata": {"name": "np", "namespace": "prod"},
+                      "spec": {"order": 1000, "selector": "projectcalico.org/orchestrator == 'k8s'",
+                               "types": ["Ingress", "Egress"]}}
+
+
+def test_k8s_network_policy_rules():
+    policy = _k8s({
+        "podSelector": {"matchLabels": {"app": "db"}},
+        "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": "web"}}},
+                              {"namespaceSelector": {"matchLabels": {"team": "a"}}},
+                              {"ipBlock": {"cidr": "198.18.0.1/24", "except": ["198.18.0.128/25"]}}],
+                     "ports": [{"port": 5432}, {"port": 5433}, {"protocol": "UDP", "port": "dns"}]}],
+        "egress": [{"ports": [{"protocol": "TCP", "port": 80, "endPort": 90}]}, {}],
+    })
+    spec = policy["spec"]
+    assert spec["selector"] == "projectcalico.org/orchestrator == 'k8s' && app == 'db'"
+    assert spec["types"] == ["Ingress"]
+    assert [(r["protocol"], r["source"], r["destination"]) for r in spec["ingress"]] == [
+        ("TCP", {"selector": "projectcalico.org/orchestrator == 'k8s' && app == 'web'"}, {"ports": ["5432:5433"]}),
+        ("TCP", {"selector": "projectcalico.org/orchestrator == 'k8s'", "namespaceSelector": "team == 'a'"},
+         {"ports": ["5432:5433"]}),
+        ("TCP", {"nets": ["198.18.0.0/24"], "notNets": ["198.18.0.128/25"]}, {"ports": ["5432:5433"]}),
+        ("UDP", {"selector": "projectcalico.org/orchestrator == 'k8s' && app == 'web'"}, {"ports": ["dns"]}),
+        ("UDP", {"selector": "projectcalico.org/orchestrator == 'k8s'", "namespaceSelector": "team == 'a'"},
+         {"ports": ["dns"]}),
+        ("UDP", {"nets": ["198.18.0.0/24"], "notNets": ["198.18.0.128/25"]}, {"ports": ["dns"]}),
+    ]
+    assert spec["egress"] == [
+        {"action": "Allow", "protocol": "TCP", "source": {}, "destination": {"ports": ["80:90"]}},
+        {"action": "Allow", "source": {}, "destination": {}},
+    ]
+
+
+def test_k8s_list_is_unpacked():
+    items = [{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": n},
+              "spec": {"podSelector": {}}} for n in ("a", "b")]
+    loaded = load_resources({"apiVersion": "v1", "kind": "List", "metadata": {}, "items": items})
+    assert [convert_resource(r)["metadata"]["name"] for r in loaded] == ["a", "b"]
+    with pytest.raises(LoadError, match='unknown field "bogus"'):
+        load_resources({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "spec": {"bogus": 1}})
 
 
 # ---------------------------------------------------------------------------------------------- command
@@ -279,18 +351,33 @@ def test_validation_failure_and_ignore_validation(tmp_path):
 
 def test_errors(tmp_path):
     run = _run(tmp_path, "apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: p\n")
-    assert (run.code, run.err) == (1, "Failed to execute command: Unknown resource type (IPPool) and/or version "
-                                      "(projectcalico.org/v3)\n")
+    assert (run.code, run.err) == (1, "Failed to create resources from file: Unknown resource type (IPPool) and/or "
+                                      "version (projectcalico.org/v3)\n")
     run = _run(tmp_path, V1_POOL, "-o", "wide")
     assert (run.code, run.err) == (1, "unrecognized output format 'wide'\n")
     run = invoke(None, ["convert", "-f", str(tmp_path / "missing.yaml")])
-    assert run.err == f"Failed to execute command: open {tmp_path / 'missing.yaml'}: no such file or directory\n"
+    assert run.err == f"Failed to create resources from file: open {tmp_path / 'missing.yaml'}: no such file or directory\n"
     run = invoke(None, ["convert"])
     assert run.code == 1 and run.err.startswith("Usage:\n  calicoctl convert --filename=<FILENAME>\n")
+
+
+def test_kubernetes_policy_and_workload_namespace_are_kept(tmp_path):
+    k8s = ("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: deny\n  namespace: prod\n"
+           "  uid: 0b1c\nspec:\n  podSelector: {}\n")
+    run = _run(tmp_path, k8s)
+    assert run.code == 0, run.err
+    assert run.out == ("apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata:\n  creationTimestamp: null\n"
+                       "  name: deny\n  namespace: prod\nspec:\n  order: 1000\n"
+                       "  selector: projectcalico.org/orchestrator == 'k8s'\n  types:\n  - Ingress\n")
+    wep = ("apiVersion: v1\nkind: workloadEndpoint\nmetadata:\n  name: eth0\n  workload: prod.web-1\n"
+           "  orchestrator: k8s\n  node: n1\nspec:\n  interfaceName: cali1\n  ipNetworks: [198.18.9.4/32]\n")
+    run = _run(tmp_path, wep)
+    assert run.code == 0, run.err
+    assert "  name: n1-k8s-web--1-eth0\n  namespace: prod\n" in run.out
 
 
 def test_help(tmp_path):
     run = invoke(None, ["convert", "-h"])
     assert run.code == 0
     assert run.out.startswith("Set the Calico datastore access information in the environment variables or\n")
-    assert "  Convert config files from Calico v1 to v3 API versions." in run.out
+    assert "  Convert config files from Calico v1 or Kubernetes to Calico v3 API versions." in run.out
