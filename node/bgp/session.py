@@ -28,7 +28,7 @@ from .constants import CeaseSubcode, ErrorCode, MessageType
 from .errors import NotificationError
 from .message import KEEPALIVE_BYTES, Notification, Open, RouteRefresh, Update, decode_body, split_messages
 from .negotiate import Negotiated
-from .transport import connect, peer_address
+from .transport import connect
 
 log = logging.getLogger(__name__)
 
@@ -454,13 +454,6 @@ class Session:
             self.post(F.Event(E.OpenCollisionDump))
             return
         self.post(F.Event(E.BGPOpen, hold_time=negotiated.hold_time))
-
-    def remote_ip(self) -> str | None:
-        """The peer's address on the current connection."""
-        if self._conn is None:
-            return None
-        sock = self._conn.writer.get_extra_info("socket")
-        return None if sock is None else str(peer_address(sock))
 
 
 def _same_family(local: str | None, peer: PeerConfig) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
