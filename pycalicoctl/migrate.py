@@ -125,12 +125,13 @@ def ipam_export(records: Sequence[tuple[Any, bytes]], node_map: Mapping[str, str
     for key, raw in records:
         value = json.loads(raw) if raw else {}
         if isinstance(key, keys.BlockKey):
-            blocks.append(_pair(key.path, _rename_block(value, node_map)))
+            blocks.append(_pair(key.path, _go_block_maps(_rename_block(value, node_map))))
         elif isinstance(key, keys.BlockAffinityKey):
             renamed = keys.BlockAffinityKey(node_map.get(key.host, key.host), key.cidr, key.affinity_type)
             affinities.append(_pair(renamed.path, value))
         elif isinstance(key, keys.HandleKey):
-            handles.append(_pair(keys.HandleKey(_rename_handle(key.handle_id, node_map)).path, value))
+            handles.append(_pair(keys.HandleKey(_rename_handle(key.handle_id, node_map)).path,
+                                 _sorted_map_field(value, "block")))
         elif isinstance(key, keys.IPAMConfigKey):
             config = _pair(key.path, value)
     result: dict[str, Any] = {}
@@ -140,6 +141,20 @@ def ipam_export(records: Sequence[tuple[Any, bytes]], node_map: Mapping[str, str
     if config is not None:
         result["config"] = config
     return result
+
+
+def _sorted_map_field(value: Any, field: str) -> Any:
+    """Go marshals map fields with sorted keys (struct fields keep their order)."""
+    if isinstance(value, dict) and isinstance(value.get(field), dict):
+        return {**value, field: dict(sorted(value[field].items()))}
+    return value
+
+
+def _go_block_maps(block: dict[str, Any]) -> dict[str, Any]:
+    block = _sorted_map_field(block, "sequenceNumberForAllocation")
+    if isinstance(block.get("attributes"), list):
+        block = {**block, "attributes": [_sorted_map_field(a, "secondary") for a in block["attributes"]]}
+    return block
 
 
 def _pair(path: str, value: Any) -> dict[str, Any]:

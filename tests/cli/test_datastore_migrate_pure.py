@@ -91,6 +91,20 @@ def test_ipam_export_shape_and_node_renaming():
     assert data["config"]["Value"] == {"strict_affinity": True}
 
 
+def test_ipam_map_fields_are_sorted_as_go_marshals_maps():
+    block = json.dumps({"cidr": "10.0.0.0/30", "allocations": [0, None, None, None], "unallocated": [1, 2, 3],
+                        "attributes": [{"handle_id": "h", "secondary": {"pod": "p", "node": "n"}}],
+                        "sequenceNumber": 5, "sequenceNumberForAllocation": {"2": 1, "10": 2, "0": 3}}).encode()
+    handle = b'{"block":{"10.0.0.4/30":1,"10.0.0.0/30":1},"deleted":false}'
+    data = ipam_export([(keys.BlockKey("10.0.0.0/30"), block), (keys.HandleKey("h"), handle)], {})
+    value = data["blocks"][0]["Value"]
+    assert list(value) == ["cidr", "allocations", "unallocated", "attributes", "sequenceNumber",
+                           "sequenceNumberForAllocation"]
+    assert list(value["sequenceNumberForAllocation"]) == ["0", "10", "2"]
+    assert list(value["attributes"][0]["secondary"]) == ["node", "pod"]
+    assert list(data["handles"][0]["Value"]["block"]) == ["10.0.0.0/30", "10.0.0.4/30"]
+
+
 def test_empty_ipam_is_an_empty_object_and_json_is_go_indented():
     assert go_indent_json(ipam_export([], {})) == "{}\n"
     assert go_indent_json({"a": ["<&>"]}) == '{\n  "a": [\n    "\\u003c\\u0026\\u003e"\n  ]\n}\n'
