@@ -173,6 +173,29 @@ def test_export_rejects_a_kubernetes_datastore(tmp_path):
     assert run.err.startswith("Invalid datastore type: kubernetes to import to for datastore migration.")
 
 
+def test_export_and_import_through_config_files(tmp_path):
+    def config(name: str) -> str:
+        path = tmp_path / f"{name}.cfg"
+        path.write_text("apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nspec:\n  datastoreType: local\n"
+                        f"  datastorePath: {tmp_path / name}.db\n")
+        return str(path)
+
+    source = connect(DatastoreConfig(datastore_type="local", datastore_path=str(tmp_path / "src.db")))
+    try:
+        _populate(source)
+    finally:
+        source.close()
+    assert invoke(None, ["datastore", "migrate", "lock", "-c", config("src")]).code == 0
+    exported = invoke(None, ["datastore", "migrate", "export", "--config", config("src")])
+    assert exported.code == 0, exported.err
+    (tmp_path / "export.txt").write_text(exported.out)
+    run = invoke(None, ["datastore", "migrate", "import", "-f", str(tmp_path / "export.txt"), "-c", config("dst")])
+    assert run.code == 0, run.err
+    assert invoke(None, ["datastore", "migrate", "unlock", "-c", config("dst")]).out == "Datastore unlocked.\n"
+    shown = invoke(None, ["get", "ippools", "-c", config("dst")])
+    assert shown.out.splitlines()[1].split() == ["pool-a", "10.70.0.0/16", "all()"]
+
+
 def test_export_format(client):
     _populate(client)
     assert invoke(client, ["datastore", "migrate", "lock"]).code == 0
