@@ -398,7 +398,7 @@ def parse_frr_route(data: Mapping) -> Route | None:
         as_path=tuple(int(x) for x in re.findall(r"\d+", aspath.get("string", ""))),
         origin={"incomplete": "Incomplete"}.get(best.get("origin", ""), best.get("origin", "")),
         med=best.get("metric", best.get("med")),
-        local_pref=best.get("localpref"),
+        local_pref=best.get("locPrf", best.get("localpref")),
         communities=frozenset(tuple(int(v) for v in c.split(":"))
                               for c in community.get("string", "").split() if ":" in c),
         originator_id=best.get("originatorId"),

@@ -167,7 +167,8 @@ def test_route_reflector_between_two_real_clients(lab, need_daemons, kind):
     speaker.wait_state(c2_4)
     seen_by_c2 = c2.wait_route("10.70.1.0/24")
     assert (seen_by_c2.originator_id, seen_by_c2.cluster_list) == (c1_4, (cluster,))
-    assert (seen_by_c2.next_hop, seen_by_c2.as_path, seen_by_c2.med) == (c1_4, (), 11)
+    assert (seen_by_c2.next_hop, seen_by_c2.as_path, seen_by_c2.med, seen_by_c2.local_pref) == (
+        c1_4, (), 11, 100)
     seen_by_c1 = c1.wait_route("10.70.2.0/24")
     assert (seen_by_c1.originator_id, seen_by_c1.cluster_list) == (c2_4, (cluster,))
     assert "10.70.1.0/24" in speaker.routes(4)
