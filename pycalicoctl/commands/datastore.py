@@ -295,7 +295,7 @@ def import_(filename: str, config: str, allow_version_mismatch: bool) -> None:
         raise CommandError(f"Invalid datastore type: {datastore_type} to import to for datastore migration. "
                            "Datastore type must be local or etcdv3")
     try:
-        parts = mig.split_import_file(_read(filename), filename)
+        parts = mig.split_import_file(_read(filename), "/dev/stdin" if filename == "-" else filename)
         cluster_guid, calico_version = mig.parse_cluster_info(parts.cluster_info_json)
         ipam_records = mig.parse_ipam(parts.ipam_json)
     except mig.MigrateError as exc:

@@ -335,6 +335,12 @@ def test_import_of_an_improperly_formatted_file_writes_nothing(local_target, tmp
     assert snapshot(local_target) == []
 
 
+def test_improperly_formatted_stdin_is_named_as_go_names_it(local_target):
+    run = invoke(local_target, ["datastore", "migrate", "import", "-f", "-"], stdin="nothing here\n")
+    assert run.err == ("Error while reading migration file: Imported file: /dev/stdin is improperly formatted. "
+                       "Try recreating with 'calicoctl export'\n\n")
+
+
 def test_import_of_a_missing_file(local_target, tmp_path):
     run = invoke(local_target, ["datastore", "migrate", "import", "-f", str(tmp_path / "none")])
     assert run.code == 1
