@@ -235,3 +235,26 @@ def test_tcp_md5_mismatch_keeps_the_session_down(lab, pair, need_daemons):
     with pytest.raises(TimeoutError):
         speaker.wait_state(them4, timeout=4)
     assert peer.session(us4).state != "Established"
+
+
+def test_route_refresh_from_bird_is_answered_with_our_routes(lab, pair, need_daemons):
+    need_daemons("bird")
+    us, them, link = pair
+    us4, them4 = str(link.a4.ip), str(link.b4.ip)
+    peer = start_daemon("bird", lab, them, RouterSpec(them4, 65002, (Neighbor(us4, 65001),)))
+    speaker = start_speaker(lab, us, RouterSpec(us4, 65001, (Neighbor(them4, 65002),), OUR_PREFIXES))
+    speaker.wait_state(them4)
+    peer.wait_route("10.65.2.0/24")
+    name = "p_" + us4.replace(".", "_")
+
+    def received_updates() -> int:
+        line = next(x for x in peer.birdc(f"show protocols all {name}").splitlines()
+                    if "Import updates:" in x)
+        return int(line.split(":")[1].split()[0])
+
+    before = received_updates()
+    assert before == len(OUR_PREFIXES)
+    assert "reload" in peer.birdc(f"reload in {name}").lower()
+    wait_for(lambda: received_updates() == 2 * len(OUR_PREFIXES), timeout=10,
+             what="our routes re-sent after BIRD's ROUTE-REFRESH")
+    assert peer.session(us4).state == "Established"
