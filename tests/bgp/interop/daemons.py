@@ -45,6 +45,7 @@ class Neighbor:
     port: int = 179
     hold_time: int = 90
     local_address: str | None = None
+    ttl_security: bool = False
 
     @property
     def ipv6(self) -> bool:
@@ -134,6 +135,8 @@ def _bird_neighbor_options(spec: RouterSpec, n: Neighbor, version: int) -> list[
         lines.append(f"source address {n.local_address};")
     if n.passive:
         lines.append("passive on;")
+    if n.ttl_security:
+        lines.append("ttl security on;")
     if n.password:
         lines.append(f'password "{n.password}";')
     if n.rr_client:
@@ -673,6 +676,8 @@ def speaker_config(spec: RouterSpec, control_socket: Path, *, peer_kind: str = "
             peer["password"] = n.password
         if n.local_address:
             peer["source_address"] = n.local_address
+        if n.ttl_security:
+            peer["ttl_security"] = True
         doc["peers"].append(peer)
     for prefix in spec.prefixes:
         entry: dict = {"prefix": prefix}

@@ -258,3 +258,27 @@ def test_route_refresh_from_bird_is_answered_with_our_routes(lab, pair, need_dae
     wait_for(lambda: received_updates() == 2 * len(OUR_PREFIXES), timeout=10,
              what="our routes re-sent after BIRD's ROUTE-REFRESH")
     assert peer.session(us4).state == "Established"
+
+
+@pytest.mark.parametrize("we_are", ["active", "passive"])
+def test_ttl_security_with_bird(lab, pair, need_daemons, we_are):
+    need_daemons("bird")
+    us, them, link = pair
+    us4, them4 = str(link.a4.ip), str(link.b4.ip)
+    peer = start_daemon("bird", lab, them, RouterSpec(them4, 65002, (
+        Neighbor(us4, 65001, ttl_security=True, passive=we_are == "active"),), ("10.66.1.0/24",)))
+    speaker = start_speaker(lab, us, RouterSpec(us4, 65001, (
+        Neighbor(them4, 65002, ttl_security=True, passive=we_are == "passive"),), ("10.65.1.0/24",)))
+    speaker.wait_state(them4)
+    peer.wait_route("10.65.1.0/24")
+    speaker.wait_route("10.66.1.0/24")
+
+
+def test_ttl_security_only_on_bird_keeps_the_session_down(lab, pair, need_daemons):
+    need_daemons("bird")
+    us, them, link = pair
+    us4, them4 = str(link.a4.ip), str(link.b4.ip)
+    start_daemon("bird", lab, them, RouterSpec(them4, 65002, (Neighbor(us4, 65001, ttl_security=True),)))
+    speaker = start_speaker(lab, us, RouterSpec(us4, 65001, (Neighbor(them4, 65002),)))
+    with pytest.raises(TimeoutError):
+        speaker.wait_state(them4, timeout=4)
