@@ -340,7 +340,7 @@ def _bgppeer(meta: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
         out["node"] = node_name
         name = f"{node_name}.{ip_to_name(peer_ip)}"
     else:
-        raise ConvertError("Insufficient identifiers, missing 'scope'")
+        raise ConvertError("insufficient identifiers, missing 'scope'")
     if spec.get("asNumber") is not None:
         out["asNumber"] = spec["asNumber"]
     return _v3("BGPPeer", {"name": name}, out)

@@ -56,21 +56,18 @@ def convert(filename: str, output: str, ignore_validation: bool, allow_version_m
     """Print the v3 form of every v1 resource in ``filename``."""
     if output not in ("yaml", "yml", "json"):
         raise CommandError(f"unrecognized output format '{output}'")
-    documents = [_checked(doc, ignore_validation) for doc in _converted(filename)]
     from pycalicoctl.printers import to_json, to_yaml
 
-    payload: dict[str, Any] = documents[0] if len(documents) == 1 else {
-        "apiVersion": "v1", "items": documents, "kind": "List", "metadata": {}}
-    text = to_json([payload]) if output == "json" else to_yaml([payload])
-    sys.stdout.write(text)
+    documents = [_checked(_converted(resource), ignore_validation) for resource in _loaded(filename)]
+    objects: list[dict[str, Any]] = documents if len(documents) <= 1 else [
+        {"apiVersion": "v1", "items": documents, "kind": "List", "metadata": {}}]
+    sys.stdout.write(to_json(objects) if output == "json" else to_yaml(objects))
     sys.stdout.flush()
 
 
-def _converted(filename: str) -> list[dict[str, Any]]:
-    """Every resource of the file as a v3 document: all documents are loaded first, then converted
-    one by one (calicoctl stops at the first failure)."""
-    from datastore.errors import ValidationError
-    from pycalicoctl.convert import ConvertError, LoadError, convert_resource, load_resources
+def _loaded(filename: str) -> list[dict[str, Any]]:
+    """Every resource of every document of the file (all are loaded before any is converted)."""
+    from pycalicoctl.convert import LoadError, load_resources
     from pycalicoctl.loader import FileInvalid, parse_document, split_documents
 
     try:
@@ -80,10 +77,17 @@ def _converted(filename: str) -> list[dict[str, Any]]:
             data = parse_document(document)
             if data is not None:
                 loaded.extend(load_resources(data))
+        return loaded
     except (LoadError, FileInvalid) as exc:
         raise CommandError(f"Failed to create resources from file: {exc}") from None
+
+
+def _converted(resource: dict[str, Any]) -> dict[str, Any]:
+    from datastore.errors import ValidationError
+    from pycalicoctl.convert import ConvertError, convert_resource
+
     try:
-        return [convert_resource(resource) for resource in loaded]
+        return convert_resource(resource)
     except (ConvertError, ValidationError) as exc:
         raise CommandError(f"Failed to convert resource: {exc}") from None
 

@@ -376,6 +376,20 @@ def test_kubernetes_policy_and_workload_namespace_are_kept(tmp_path):
     assert "  name: n1-k8s-web--1-eth0\n  namespace: prod\n" in run.out
 
 
+def test_empty_file_prints_null(tmp_path):
+    assert _run(tmp_path, "").out == "null\n"
+    assert _run(tmp_path, "", "-o", "json").out == "null\n"
+
+
+def test_resources_are_converted_and_validated_in_order(tmp_path):
+    invalid_first = ("apiVersion: v1\nkind: policy\nmetadata:\n  name: p\nspec:\n  ingress:\n  - icmp: {type: 8}\n"
+                     "---\napiVersion: v1\nkind: bgpPeer\nmetadata:\n  peerIP: 198.18.1.1\n")
+    run = _run(tmp_path, invalid_first)
+    assert run.err.startswith("Converted manifest resource(s) failed validation: ")
+    run = _run(tmp_path, invalid_first, "--ignore-validation")
+    assert run.err == "Failed to convert resource: insufficient identifiers, missing 'scope'\n"
+
+
 def test_help(tmp_path):
     run = invoke(None, ["convert", "-h"])
     assert run.code == 0
