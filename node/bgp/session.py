@@ -37,6 +37,8 @@ READ_CHUNK = 1 << 18
 MAX_WRITE_BUFFER = 64 << 20
 CONNECT_TIMEOUT = 5.0
 
+_UPDATE_EVENT = F.Event(F.EventKind.UpdateMsg)
+_KEEPALIVE_EVENT = F.Event(F.EventKind.KeepAliveMsg)
 _TIMER_EVENTS = {
     F.Timer.CONNECT_RETRY: F.EventKind.ConnectRetryTimer_Expires,
     F.Timer.HOLD: F.EventKind.HoldTimer_Expires,
@@ -136,6 +138,8 @@ class Session:
         self._timers: dict[F.Timer, asyncio.TimerHandle] = {}
         self._retired = False
         self._pending_update: Update | None = None
+        self._memo_fsm: F.Fsm | None = None
+        self._memo: dict[F.Event, tuple[F.Fsm, tuple[F.Action, ...]]] = {}
         self._hold_deadline = 0.0
         self._closing: set[asyncio.StreamWriter] = set()
 
@@ -239,8 +243,16 @@ class Session:
         self._pending_update = None
 
     def _apply_all(self, event: F.Event, skip_notification: bool = False) -> None:
-        before = self.fsm.state
-        self.fsm, actions = F.step(self.fsm, event)
+        fsm = self.fsm
+        before = fsm.state
+        if fsm is not self._memo_fsm:
+            self._memo_fsm, self._memo = fsm, {}
+        hit = self._memo.get(event)  # step is pure: the same (machine, event) gives the same answer
+        if hit is None:
+            hit = F.step(fsm, event)
+            if event is _UPDATE_EVENT or event is _KEEPALIVE_EVENT:
+                self._memo[event] = hit
+        self.fsm, actions = hit
         if self.fsm.state is not before:
             if (before is F.State.ESTABLISHED) != (self.fsm.state is F.State.ESTABLISHED):
                 self.since = time.time()  # like BIRD's protocol state (up / start), not every FSM step
@@ -253,7 +265,10 @@ class Session:
             self._execute(action)
 
     def _execute(self, action: F.Action) -> None:
-        if isinstance(action, F.StartTimer):
+        if isinstance(action, F.ProcessUpdate):
+            if self._pending_update is not None:
+                self.host.update_received(self, self._pending_update)
+        elif isinstance(action, F.StartTimer):
             if not self._retired:
                 self._start_timer(action.timer, action.seconds)
         elif isinstance(action, F.StopTimer):
@@ -276,9 +291,6 @@ class Session:
             note = Notification(action.code, action.subcode, action.data)
             self._send(note.encode())
             self._teardown_notice(note)
-        elif isinstance(action, F.ProcessUpdate):
-            if self._pending_update is not None:
-                self.host.update_received(self, self._pending_update)
         elif isinstance(action, F.SessionEstablished):
             self.was_established = True
             self.host.established(self)
@@ -409,7 +421,7 @@ class Session:
         E = F.EventKind
         neg = self.negotiated or Negotiated()
         if msg_type is MessageType.KEEPALIVE:
-            self.post(F.Event(E.KeepAliveMsg))
+            self.post(_KEEPALIVE_EVENT)
             return
         if msg_type is MessageType.NOTIFICATION:
             note = Notification.decode_body(body)
@@ -433,7 +445,7 @@ class Session:
             self.post(F.Event(kind, notification=(err.code, err.subcode, err.data)))
             return
         if msg_type is MessageType.UPDATE:
-            self.post(F.Event(E.UpdateMsg), msg)
+            self.post(_UPDATE_EVENT, msg)
         elif self.state is F.State.ESTABLISHED:
             self.host.refresh_requested(self, msg)
 
