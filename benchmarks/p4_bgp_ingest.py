@@ -7,7 +7,10 @@ peak RSS (VmHWM). Prints one line per receiver, rates and the ratios the issue t
 
 With ``--sender replay`` the sender is instead a minimal BGP speaker written here that writes
 pre-encoded UPDATEs (1012 prefixes each) right after the OPEN handshake: the measurement is then
-bound by the receiver, not by gobgpd's own output rate.
+bound by the receiver, not by gobgpd's own output rate, and starts at the sender's own
+handshake-complete timestamp (the same clock for every receiver). The end is found by polling:
+every 5 ms over a control socket (our speaker, BIRD), every 50 ms plus a process spawn (FRR's
+vtysh, gobgp), so FRR/gobgpd times carry up to ~0.1 s of extra resolution error.
 
 Usage (root): .venv/bin/python benchmarks/p4_bgp_ingest.py [--prefixes 100000] [--repeat 1]
               [--sender gobgpd|replay] [--receivers speaker,bird,frr,gobgpd]
@@ -107,6 +110,7 @@ def replay(peer: str, local: str, count: int) -> None:
             got_keepalive = True
         elif kind == 3:
             raise ConnectionError("receiver sent a NOTIFICATION")
+    print(f"ESTABLISHED {time.time():.6f}", flush=True)
     sock.sendall(updates)
     sock.settimeout(30)
     while True:
@@ -115,6 +119,14 @@ def replay(peer: str, local: str, count: int) -> None:
                 return
         except socket.timeout:
             sock.sendall(keepalive)
+
+
+def replay_established(log: str) -> float:
+    """When the replay sender completed the handshake (it prints ``ESTABLISHED <epoch>``)."""
+    for line in log.splitlines():
+        if line.startswith("ESTABLISHED "):
+            return float(line.split()[1])
+    raise RuntimeError(f"replay sender did not report Established: {log[-500:]}")
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -248,8 +260,8 @@ def measure(kind: str, count: int, mrt: Path, workdir: Path, sender_kind: str = 
             count = preloaded(sender, count)
             sender.gobgp("neighbor", "add", r4, "as", str(RECEIVER_AS))
         else:
-            lab.start(snd_ns, "replay", [sys.executable, str(Path(__file__).resolve()), "--replay-to", r4,
-                                         "--local", s4, "--prefixes", str(count)])
+            replayer = lab.start(snd_ns, "replay", [sys.executable, str(Path(__file__).resolve()),
+                                                    "--replay-to", r4, "--local", s4, "--prefixes", str(count)])
         poll = poller(receiver, kind, s4)
         t_est = None
         deadline = time.monotonic() + 300
@@ -263,11 +275,13 @@ def measure(kind: str, count: int, mrt: Path, workdir: Path, sender_kind: str = 
             if est and t_est is None:
                 t_est = min(now, reported) if reported else now
             if t_est is not None and held >= count:
+                if sender_kind == "replay":
+                    t_est = replay_established(replayer.log())
                 result = Result(kind, now - t_est, peak_rss_mb(receiver.process.pid), held)
                 receiver.process.stop(timeout=60)
                 return result
             # Socket polls are cheap; gobgp/vtysh polls spawn a process and load the receiver.
-            time.sleep(0.005 if kind in ("speaker", "bird") else 0.1)
+            time.sleep(0.005 if kind in ("speaker", "bird") else 0.05)
         raise TimeoutError(f"{kind}: prefixes not all received within 300 s")
     finally:
         lab.close()
