@@ -150,16 +150,16 @@ def test_tcp_md5_password(lab, pair, need_daemons, kind):
     speaker.wait_route("10.66.1.0/24")
 
 
-@pytest.mark.parametrize("kind", DAEMONS)
-def test_route_reflector_between_two_real_clients(lab, need_daemons, kind):
-    need_daemons(kind)
+@pytest.mark.parametrize("kind1, kind2", [(k, k) for k in DAEMONS] + [("bird", "frr"), ("gobgpd", "bird2")])
+def test_route_reflector_between_two_real_clients(lab, need_daemons, kind1, kind2):
+    need_daemons(kind1, kind2)
     rr_ns, c1_ns, c2_ns = lab.namespace("rr"), lab.namespace("c1"), lab.namespace("c2")
     rr4, c1_4, c2_4 = (str(i.ip) for i in lab.segment(rr_ns, [c1_ns, c2_ns]))
     cluster = "198.19.255.1"
-    c1 = start_daemon(kind, lab, c1_ns, RouterSpec(c1_4, 65000, (Neighbor(rr4, 65000),),
-                                                   ("10.70.1.0/24",), med=11), label=f"{kind}-c1")
-    c2 = start_daemon(kind, lab, c2_ns, RouterSpec(c2_4, 65000, (Neighbor(rr4, 65000),),
-                                                   ("10.70.2.0/24",)), label=f"{kind}-c2")
+    c1 = start_daemon(kind1, lab, c1_ns, RouterSpec(c1_4, 65000, (Neighbor(rr4, 65000),),
+                                                    ("10.70.1.0/24",), med=11), label=f"{kind1}-c1")
+    c2 = start_daemon(kind2, lab, c2_ns, RouterSpec(c2_4, 65000, (Neighbor(rr4, 65000),),
+                                                    ("10.70.2.0/24",)), label=f"{kind2}-c2")
     speaker = start_speaker(lab, rr_ns, RouterSpec(rr4, 65000, (
         Neighbor(c1_4, 65000, rr_client=True), Neighbor(c2_4, 65000, rr_client=True)),
         cluster_id=cluster))
