@@ -139,7 +139,7 @@ class Session:
         self._retired = False
         self._pending_update: Update | None = None
         self._memo_fsm: F.Fsm | None = None
-        self._memo: dict[F.Event, tuple[F.Fsm, tuple[F.Action, ...]]] = {}
+        self._memo: dict[int, tuple[F.Fsm, tuple[F.Action, ...]]] = {}
         self._hold_deadline = 0.0
         self._closing: set[asyncio.StreamWriter] = set()
 
@@ -247,11 +247,11 @@ class Session:
         before = fsm.state
         if fsm is not self._memo_fsm:
             self._memo_fsm, self._memo = fsm, {}
-        hit = self._memo.get(event)  # step is pure: the same (machine, event) gives the same answer
+        hit = self._memo.get(id(event))  # step is pure: the same (machine, event) gives the same answer
         if hit is None:
             hit = F.step(fsm, event)
             if event is _UPDATE_EVENT or event is _KEEPALIVE_EVENT:
-                self._memo[event] = hit
+                self._memo[id(event)] = hit
         self.fsm, actions = hit
         if self.fsm.state is not before:
             if (before is F.State.ESTABLISHED) != (self.fsm.state is F.State.ESTABLISHED):
