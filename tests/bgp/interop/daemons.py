@@ -484,11 +484,15 @@ class Bird(Daemon):
             return BIRD2
         return BIRD1_V6 if self.ipv6 else BIRD1
 
-    def start(self) -> Bird:
-        """Write the config and start BIRD in the foreground; wait for its control socket."""
+    def start(self, *, restarting: bool = False) -> Bird:
+        """Write the config and start BIRD in the foreground; wait for its control socket.
+
+        ``restarting`` passes ``-R`` (graceful-restart recovery after a crash).
+        """
         self.config_path.write_text(bird_config(self.spec, version=self.version, ipv6=self.ipv6))
-        self.process = self.lab.start(self.ns, self.label, [
-            self._binary(), "-f", "-c", str(self.config_path), "-s", str(self.socket)])
+        self.process = self.lab.start(self.ns, f"{self.label}-{len(self.lab.processes)}", [
+            self._binary(), "-f", "-c", str(self.config_path), "-s", str(self.socket)]
+            + (["-R"] if restarting else []))
         wait_for(lambda: self.birdc("show status") and True, timeout=10,
                  what=f"{self.label} control socket")
         return self

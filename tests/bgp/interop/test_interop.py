@@ -282,3 +282,28 @@ def test_ttl_security_only_on_bird_keeps_the_session_down(lab, pair, need_daemon
     speaker = start_speaker(lab, us, RouterSpec(us4, 65001, (Neighbor(them4, 65002),)))
     with pytest.raises(TimeoutError):
         speaker.wait_state(them4, timeout=4)
+
+
+def test_graceful_restart_helper_keeps_a_restarting_bird_routes_until_end_of_rib(lab, pair, need_daemons):
+    need_daemons("bird")
+    us, them, link = pair
+    us4, them4 = str(link.a4.ip), str(link.b4.ip)
+    spec = RouterSpec(them4, 65002, (Neighbor(us4, 65001),), THEIR_PREFIXES, graceful_restart=True,
+                      restart_time=60)
+    bird = start_daemon("bird", lab, them, spec)
+    speaker = start_speaker(lab, us, RouterSpec(us4, 65001, (Neighbor(them4, 65002),), OUR_PREFIXES,
+                                                graceful_restart=True))
+    speaker.wait_route("10.66.1.0/24")
+    speaker.wait_route("10.66.2.0/24")
+
+    bird.kill()
+    wait_for(lambda: speaker.session(them4).state != "Established", timeout=15,
+             what="the speaker to notice BIRD is gone")
+    assert {"10.66.1.0/24", "10.66.2.0/24"} <= set(speaker.routes(4)), "stale routes must be kept"
+
+    bird.spec = spec.with_prefixes(["10.66.1.0/24"])
+    bird.start(restarting=True)
+    speaker.wait_state(them4)
+    speaker.wait_no_route("10.66.2.0/24")
+    assert "10.66.1.0/24" in speaker.routes(4)
+    bird.wait_route("10.65.1.0/24")
