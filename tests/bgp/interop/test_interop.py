@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -307,3 +308,20 @@ def test_graceful_restart_helper_keeps_a_restarting_bird_routes_until_end_of_rib
     speaker.wait_no_route("10.66.2.0/24")
     assert "10.66.1.0/24" in speaker.routes(4)
     bird.wait_route("10.65.1.0/24")
+
+
+@pytest.mark.parametrize("kind", ["bird", "gobgpd"])
+def test_short_hold_time_keepalives_keep_the_session_up(lab, pair, need_daemons, kind):
+    need_daemons(kind)
+    us, them, link = pair
+    us4, them4 = str(link.a4.ip), str(link.b4.ip)
+    peer = start_daemon(kind, lab, them, RouterSpec(them4, 65002, (Neighbor(us4, 65001, hold_time=3),)))
+    speaker = start_speaker(lab, us, RouterSpec(us4, 65001, (Neighbor(them4, 65002, hold_time=3),)))
+    speaker.wait_state(them4)
+    since = speaker.peer_status(them4)["since_epoch"]
+    deadline = time.monotonic() + 7
+    while time.monotonic() < deadline:
+        assert speaker.session(them4).state == "Established"
+        assert peer.session(us4).state == "Established"
+        time.sleep(0.5)
+    assert speaker.peer_status(them4)["since_epoch"] == since
