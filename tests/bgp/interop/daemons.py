@@ -46,6 +46,7 @@ class Neighbor:
     hold_time: int = 90
     local_address: str | None = None
     ttl_security: bool = False
+    as4: bool = True
 
     @property
     def ipv6(self) -> bool:
@@ -137,6 +138,8 @@ def _bird_neighbor_options(spec: RouterSpec, n: Neighbor, version: int) -> list[
         lines.append("passive on;")
     if n.ttl_security:
         lines.append("ttl security on;")
+    if not n.as4:
+        lines.append("enable as4 off;")
     if n.password:
         lines.append(f'password "{n.password}";')
     if n.rr_client:

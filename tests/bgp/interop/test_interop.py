@@ -325,3 +325,20 @@ def test_short_hold_time_keepalives_keep_the_session_up(lab, pair, need_daemons,
         assert peer.session(us4).state == "Established"
         time.sleep(0.5)
     assert speaker.peer_status(them4)["since_epoch"] == since
+
+
+def test_four_octet_asn_towards_a_two_octet_only_bird(lab, pair, need_daemons):
+    need_daemons("bird")
+    us, them, link = pair
+    us4, them4 = str(link.a4.ip), str(link.b4.ip)
+    peer = start_daemon("bird", lab, them, RouterSpec(them4, 65002, (
+        Neighbor(us4, 23456, as4=False),), ("10.66.1.0/24",)))
+    speaker = start_speaker(lab, us, RouterSpec(us4, 4200000001, (Neighbor(them4, 65002),),
+                                                ("10.65.1.0/24",)))
+    speaker.wait_state(them4)
+    session_line = next(x for x in peer.birdc(f"show protocols all p_{us4.replace('.', '_')}").splitlines()
+                        if "Session:" in x)
+    assert "AS4" not in session_line, session_line
+    # We sent AS_TRANS in the 2-octet AS_PATH plus AS4_PATH; BIRD merges them back (RFC 6793).
+    assert peer.wait_route("10.65.1.0/24").as_path == (4200000001,)
+    assert speaker.wait_route("10.66.1.0/24").as_path == (65002,)
