@@ -457,7 +457,9 @@ class EtcdClient:
         return self._ssl_context
 
     def _open(self, endpoint: Endpoint) -> _Connection:
-        sock = socket.create_connection((endpoint.host, endpoint.port), timeout=self.connect_timeout)
+        # An ASCII host goes to getaddrinfo as bytes: a str would load the idna codec on every start.
+        host_arg: str | bytes = endpoint.host.encode("ascii") if endpoint.host.isascii() else endpoint.host
+        sock = socket.create_connection((host_arg, endpoint.port), timeout=self.connect_timeout)
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if endpoint.scheme == "https":

@@ -174,3 +174,25 @@ def test_config_file_selects_etcd(etcd, tmp_path):
     assert (created.code, created.out) == (0, "Successfully applied 1 'IPPool' resource(s)\n")
     listed = invoke(None, ["get", "ippools", "--config", str(config)])
     assert listed.out == "NAME   CIDR          SELECTOR   \np      10.5.0.0/24   all()      \n\n"
+
+
+def test_silent_etcd_fails_within_the_read_timeout_naming_the_endpoint():
+    """An etcd that accepts connections but never answers: one line naming it, within a few seconds."""
+    import os
+    import socket
+    import time
+
+    from datastore.backend.etcd import DEFAULT_TIMEOUT
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        endpoint = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        env = {**os.environ, "DATASTORE_TYPE": "etcdv3", "ETCD_ENDPOINTS": endpoint}
+        started = time.monotonic()
+        done = subprocess.run([sys.executable, "-m", "pycalicoctl", "get", "ippools"], env=env,
+                              capture_output=True, text=True, timeout=30)
+        elapsed = time.monotonic() - started
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr == f"Failed to get resources: etcd request to {endpoint} failed: timed out\n"
+    assert DEFAULT_TIMEOUT <= elapsed < DEFAULT_TIMEOUT + 3

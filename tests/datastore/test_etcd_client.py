@@ -313,3 +313,76 @@ def test_watch_stream_with_many_large_events(etcd):
             break
     watch.cancel()
     assert seen == values
+
+
+def _scripted_gateway(replies: list[bytes]):
+    """A loopback server answering each request, in order, with the next raw HTTP reply; a reply
+    ending the connection (``Connection: close``) makes the client reconnect. Returns (url, accepted
+    connection count, thread)."""
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    accepted = []
+
+    def serve():
+        pending = list(replies)
+        with listener:
+            while pending:
+                conn, _ = listener.accept()
+                accepted.append(conn)
+                with conn:
+                    reader = conn.makefile("rb")
+                    while pending:
+                        head = b""
+                        while not head.endswith(b"\r\n\r\n"):
+                            byte = reader.read(1)
+                            if not byte:
+                                break
+                            head += byte
+                        if not head:
+                            break
+                        length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                                          if line.lower().startswith(b"content-length")))
+                        reader.read(length)
+                        reply = pending.pop(0)
+                        conn.sendall(reply)
+                        if b"Connection: close" in reply:
+                            break
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return f"http://127.0.0.1:{listener.getsockname()[1]}", accepted, thread
+
+
+def test_http_framing_chunked_content_length_and_connection_close():
+    import base64
+    import json
+
+    def body(value: str) -> bytes:
+        kv = {"key": base64.b64encode(b"/calico/k").decode(), "value": base64.b64encode(value.encode()).decode(),
+              "mod_revision": "7", "create_revision": "7", "version": "1"}
+        return json.dumps({"header": {"revision": "7"}, "kvs": [kv], "count": "1"}).encode()
+
+    one = body("chunked")
+    chunked = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+               + b"%x\r\n" % 5 + one[:5] + b"\r\n" + b"%x;ext=1\r\n" % (len(one) - 5) + one[5:] + b"\r\n0\r\n\r\n")
+    two = body("sized, then close")
+    sized = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(two) + two
+    three = body("after reconnect")
+    again = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(three) + three
+    url, accepted, thread = _scripted_gateway([chunked, sized, again])
+    client = EtcdClient(url, timeout=2)
+    assert [client.get("/calico/k")[0] for _ in range(3)] == [b"chunked", b"sized, then close", b"after reconnect"]
+    client.close()
+    thread.join(5)
+    assert len(accepted) == 2  # the chunked reply kept the connection alive; "Connection: close" ended it
+
+
+def test_truncated_reply_is_unavailable_naming_the_endpoint():
+    url, _, thread = _scripted_gateway([b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{}"])
+    with pytest.raises(Unavailable) as err:
+        EtcdClient(url, timeout=2).get("/calico/k")
+    thread.join(5)
+    assert str(err.value) == f"etcd request to {url} failed: connection closed by the server"
