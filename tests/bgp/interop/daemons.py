@@ -556,10 +556,10 @@ class GoBGP(Daemon):
             raise LabError(f"{self.label} exited: {self.process.log()[-2000:]}")
         return run([GOBGP, "--target", f"unix://{self.socket}", *args])
 
-    def announce(self, prefix: str) -> None:
-        """Originate `prefix` with the spec's MED and communities."""
+    def announce(self, prefix: str, *attributes: str) -> None:
+        """Originate `prefix` with the spec's MED and communities plus gobgp `attributes`."""
         fam = "ipv6" if _family_of(prefix) == 6 else "ipv4"
-        extra: list[str] = []
+        extra: list[str] = list(attributes)
         if self.spec.med is not None:
             extra += ["med", str(self.spec.med)]
         if self.spec.communities:

@@ -342,3 +342,17 @@ def test_four_octet_asn_towards_a_two_octet_only_bird(lab, pair, need_daemons):
     # We sent AS_TRANS in the 2-octet AS_PATH plus AS4_PATH; BIRD merges them back (RFC 6793).
     assert peer.wait_route("10.65.1.0/24").as_path == (4200000001,)
     assert speaker.wait_route("10.66.1.0/24").as_path == (65002,)
+
+
+def test_unknown_optional_transitive_attribute_is_passed_on(lab, need_daemons):
+    need_daemons("gobgpd", "bird")
+    hub, left, right = lab.namespace("us"), lab.namespace("gob"), lab.namespace("bird")
+    us4, gob4, bird4 = (str(i.ip) for i in lab.segment(hub, [left, right]))
+    gobgp = start_daemon("gobgpd", lab, left, RouterSpec(gob4, 65002, (Neighbor(us4, 65001),)))
+    bird = start_daemon("bird", lab, right, RouterSpec(bird4, 65003, (Neighbor(us4, 65001),)))
+    speaker = start_speaker(lab, hub, RouterSpec(us4, 65001, (Neighbor(gob4, 65002), Neighbor(bird4, 65003))))
+    speaker.wait_state(gob4)
+    speaker.wait_state(bird4)
+    gobgp.announce("10.80.0.0/24", "large-community", "65002:1:1")
+    assert bird.wait_route("10.80.0.0/24").as_path == (65001, 65002)
+    assert "BGP.large_community: (65002, 1, 1)" in bird.birdc("show route all 10.80.0.0/24")
