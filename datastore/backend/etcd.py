@@ -20,6 +20,8 @@ HTTP is a minimal HTTP/1.1 client over ``socket`` (``_Connection``): the gateway
 with Content-Length or chunked replies, and ``http.client`` would import ``email`` and ``ssl`` on every
 CLI start (``ssl`` is imported only for https endpoints). Every call but a watch is bounded by the read
 timeout (``DEFAULT_TIMEOUT``), so an etcd that accepts connections but never answers fails in seconds.
+The immutable wire records are ``NamedTuple``s: building a dataclass costs ~1 ms at import (its methods
+are generated with ``exec``), a NamedTuple a seventh of that, and this module is on every CLI call's path.
 """
 from __future__ import annotations
 
@@ -30,8 +32,7 @@ import os
 import socket
 import threading
 import urllib.parse
-from dataclasses import dataclass, field
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, NamedTuple, Sequence
 
 from datastore.backend import WatchCompacted
 from datastore.backend.base import EventType, KeyValue, WatchEvent
@@ -76,8 +77,7 @@ def prefix_range_end(prefix: bytes | str) -> bytes:
     return stripped[:-1] + bytes([stripped[-1] + 1])
 
 
-@dataclass(frozen=True, slots=True)
-class KVMetadata:
+class KVMetadata(NamedTuple):
     """A key's metadata as etcd reports it (the value travels separately, as in ``etcd3``)."""
 
     key: bytes
@@ -97,8 +97,7 @@ class KVMetadata:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class RangeResult:
+class RangeResult(NamedTuple):
     """One ``/v3/kv/range`` reply: (value, metadata) pairs, the store revision, whether more follow."""
 
     kvs: list[tuple[bytes, KVMetadata]]
@@ -115,8 +114,7 @@ def _kv_pairs(items: list[dict[str, Any]] | None) -> list[tuple[bytes, KVMetadat
 # Transactions: compares and operations, built like etcd3's ``client.transactions``
 
 
-@dataclass(frozen=True, slots=True)
-class Compare:
+class Compare(NamedTuple):
     """One txn compare: ``target`` (VERSION/CREATE/MOD/VALUE/LEASE) ``result`` (EQUAL/...) ``operand``."""
 
     key: bytes
@@ -131,10 +129,12 @@ class Compare:
         return {"key": _b64(self.key), "target": self.target, "result": self.result, field_name: operand}
 
 
-@dataclass(frozen=True, slots=True)
 class _CompareTarget:
-    key: bytes
-    target: str
+    __slots__ = ("key", "target")
+
+    def __init__(self, key: bytes, target: str):
+        self.key = key
+        self.target = target
 
     def __eq__(self, other: object) -> Compare:  # type: ignore[override]
         return Compare(self.key, self.target, "EQUAL", other)
@@ -151,8 +151,7 @@ class _CompareTarget:
     __hash__ = None  # type: ignore[assignment]
 
 
-@dataclass(frozen=True, slots=True)
-class TxnOp:
+class TxnOp(NamedTuple):
     """One txn operation (``request_put`` / ``request_range`` / ``request_delete_range``)."""
 
     kind: str
@@ -206,8 +205,7 @@ class Transactions:
         return TxnOp("request_delete_range", body)
 
 
-@dataclass(frozen=True, slots=True)
-class TxnResult:
+class TxnResult(NamedTuple):
     """A transaction's outcome: which branch ran, one entry per op, and the store revision after it.
 
     Entries: range → list of (value, KVMetadata); put → prev (value, KVMetadata) or None;
@@ -231,21 +229,19 @@ def _txn_response(item: dict[str, Any]) -> Any:
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class DeleteResult:
+class DeleteResult(NamedTuple):
     """How many keys a delete removed, and their previous (value, metadata) when asked for."""
 
     deleted: int
     prev_kvs: list[tuple[bytes, KVMetadata]]
 
 
-@dataclass(frozen=True, slots=True)
-class Lease:
+class Lease(NamedTuple):
     """A granted lease; ``refresh()`` keeps it alive, ``revoke()`` ends it (and deletes its keys)."""
 
     id: int
     ttl: int
-    client: "EtcdClient" = field(repr=False, compare=False)
+    client: "EtcdClient"
 
     def refresh(self) -> int:
         """Send one keep-alive; returns the TTL etcd granted."""
@@ -264,8 +260,7 @@ class Lease:
 # Connections
 
 
-@dataclass(frozen=True, slots=True)
-class Endpoint:
+class Endpoint(NamedTuple):
     """One etcd client URL split into scheme, host and port."""
 
     url: str
@@ -285,8 +280,7 @@ class Endpoint:
         return cls(url=url.strip(), scheme=parts.scheme, host=parts.hostname, port=port)
 
 
-@dataclass(frozen=True)
-class TLSConfig:
+class TLSConfig(NamedTuple):
     """Client TLS material as files (CA bundle, client certificate, key) and/or inline PEM text."""
 
     ca_cert: str = ""
@@ -802,8 +796,7 @@ class EtcdWatch:
         return self.events()
 
 
-@dataclass(frozen=True, slots=True)
-class RawWatchEvent:
+class RawWatchEvent(NamedTuple):
     """One etcd watch event (``type`` is "PUT" or "DELETE")."""
 
     type: str
