@@ -41,6 +41,7 @@ from datastore.errors import (
     FieldError,
     NotFound,
     OperationNotSupported,
+    ParseError,
     ResourceId,
     Unavailable,
     ValidationError,
@@ -59,6 +60,13 @@ _TIERS = (("default", 1000000, "Deny"), ("adminnetworkpolicy", 1000, "Pass"))
 PROTECTED_TIERS = frozenset(name for name, _, _ in _TIERS)
 TIERED_KINDS = ("NetworkPolicy", "GlobalNetworkPolicy")
 TIER_LABEL = "projectcalico.org/tier"
+# Policies Kubernetes owns (calicoctl resourcemgr: conversion.K8sNetworkPolicyNamePrefix and the
+# admin network policy prefix): refused on create, update and delete with these reasons.
+KUBERNETES_OWNED = {
+    "NetworkPolicy": ("knp.default.", "kubernetes network policies must be managed through the kubernetes API"),
+    "GlobalNetworkPolicy": ("kanp.adminnetworkpolicy.",
+                            "kubernetes admin network policies must be managed through the kubernetes API"),
+}
 
 
 @dataclass(frozen=True)
@@ -255,11 +263,28 @@ class Client:
 
         Policies read back as libcalico-go returns them: an empty ``spec.tier`` is taken from the
         name (``<tier>.<name>``, else ``default``) and the ``projectcalico.org/tier`` label is added.
+        Unknown fields are ignored (libcalico-go decodes stored values with a plain ``json.Unmarshal``,
+        so objects written by a newer Calico read fine); a value that is not a resource raises a
+        one-line ParseError naming the key.
         """
-        resource = from_dict(json.loads(kv.value)).with_metadata(resource_version=str(kv.mod_revision))
+        try:
+            resource = from_dict(json.loads(kv.value), strict=False)
+        except (ValueError, ParseError) as exc:
+            raise ParseError(f"cannot parse the stored value of {kv.key}: {exc}") from None
+        resource = resource.with_metadata(resource_version=str(kv.mod_revision))
         if resource.KIND.kind in TIERED_KINDS:
             resource = _with_tier_filled(resource)
         return resource
+
+    @classmethod
+    def decode_readable(cls, items: Iterable[KeyValue]) -> Iterable[tuple[KeyValue, Any]]:
+        """The stored values that decode, with their resources; the others are skipped, as
+        libcalico-go's etcdv3 list (``convertListResponse``) skips them."""
+        for kv in items:
+            try:
+                yield kv, cls.decode(kv)
+            except ParseError:
+                continue
 
     # -- checks ----------------------------------------------------------------------------------
 
@@ -308,7 +333,7 @@ class Client:
     def pool_index(self) -> PoolIndex:
         """The stored IPPools, indexed for overlap checks."""
         items, _ = self.backend.list(keys.resource_prefix("IPPool"))
-        return PoolIndex((kv.key, self.decode(kv)) for kv in items)
+        return PoolIndex((kv.key, pool) for kv, pool in self.decode_readable(items))
 
     def _block_cidrs(self) -> list[str]:
         cidrs = []
@@ -334,7 +359,7 @@ class Client:
     def list(self, kind: str, namespace: str | None = None) -> ResourceList:
         """Every resource of a kind (in one namespace, or all when ``namespace`` is None/empty), by key."""
         items, revision = self.backend.list(keys.resource_prefix(kind, namespace))
-        resources = [self.decode(kv) for kv in items]
+        resources = [resource for _, resource in self.decode_readable(items)]
         if kind == "Profile":
             resources.append(_default_allow_profile())
         return ResourceList(resources, str(revision))
@@ -354,6 +379,8 @@ class Client:
         kind, name = resource.KIND.kind, resource.metadata.name
         if kind == "Profile" and name == DEFAULT_ALLOW_PROFILE:
             raise _default_profile_error(operation)
+        if operation == "Create":
+            _check_kubernetes_owned(kind, name, resource.metadata.namespace, "create or apply")
         if kind in TIERED_KINDS and operation == "Create":
             tier = resource.spec.tier or "default"
             if tiers is not None and tier in tiers:
@@ -407,6 +434,8 @@ class Client:
         wanted = resource.metadata.resource_version
         if wanted and _parse_revision(wanted) != current_kv.mod_revision:
             raise Conflict(_ident(resource), current_kv.mod_revision)
+        meta = resource.metadata
+        _check_kubernetes_owned(resource.KIND.kind, meta.name, meta.namespace, "apply or replace")
         current = self.decode(current_kv)
         merged = dataclasses.replace(resource, metadata=dataclasses.replace(
             current.metadata, labels=resource.metadata.labels, annotations=resource.metadata.annotations,
@@ -435,6 +464,7 @@ class Client:
     def delete(self, kind: str, name: str, namespace: str = "", resource_version: str = "") -> Any:
         """Delete and return the stored resource (compare-and-delete when ``resource_version`` is given)."""
         self._check_read_only(kind, "delete")
+        _check_kubernetes_owned(kind, name, namespace, "delete")
         key = self._key(kind, name, namespace)
         ident = ResourceId(kind, name, namespace if KINDS[kind].namespaced else "")
         revision = _parse_revision(resource_version) if resource_version else None
@@ -448,11 +478,15 @@ class Client:
         elif kind == "Node":
             self._delete_node_dependents(name)
         try:
-            return self.decode(self.backend.delete(key, revision))
+            deleted = self.backend.delete(key, revision)
         except NotFound:
             raise NotFound(ident) from None
         except Conflict as exc:
             raise Conflict(ident, exc.current_revision) from None
+        try:
+            return self.decode(deleted)
+        except ParseError:
+            return _identified(ident, str(deleted.mod_revision))
 
     # -- side effects and cascades (libcalico-go clientv3 ippool.go / node.go) -------------------
 
@@ -582,8 +616,9 @@ class Client:
             tiers = {keys.parse_key(kv.key).name for kv in tier_items}
         pools: PoolIndex | None = None
         if any(r.KIND.kind == "IPPool" for r in resources):
-            pools = PoolIndex((k, self.decode(kv)) for k, kv in stored.items()
-                              if k.startswith(keys.resource_prefix("IPPool")))
+            pool_prefix = keys.resource_prefix("IPPool")
+            pools = PoolIndex((kv.key, pool) for kv, pool in self.decode_readable(
+                kv for k, kv in stored.items() if k.startswith(pool_prefix)))
         run = _BulkRun(stored, pools, blocks, tiers)
         batching = hasattr(self.backend, "create_many")
         for resource in resources:
@@ -594,8 +629,11 @@ class Client:
                 self._check_read_only(resource.KIND.kind, "apply", "resource is readonly")
                 key = self._key(resource.KIND.kind, resource.metadata.name, resource.metadata.namespace)
                 if batching and key not in stored and key not in run.pending_keys:
-                    self._queue_create(run, resource, key)
-                    continue
+                    try:
+                        self._queue_create(run, resource, key)
+                        continue
+                    except OperationNotSupported:
+                        pass  # calicoctl's apply falls back to an update (which reports the outcome)
                 self._flush(run)
                 if run.unavailable is not None:
                     raise run.unavailable
@@ -731,7 +769,8 @@ class ResourceWatch:
 
     def __iter__(self):
         for event in self._watch:
-            yield ResourceEvent(event.type.value, Client.decode(event.kv))
+            for _, resource in Client.decode_readable((event.kv,)):
+                yield ResourceEvent(event.type.value, resource)
 
     def cancel(self) -> None:
         self._watch.cancel()
@@ -769,6 +808,22 @@ def _with_tier_filled(policy: Any) -> Any:
     if TIER_LABEL not in labels:
         policy = policy.with_metadata(labels=labels.set(TIER_LABEL, tier))
     return policy
+
+
+def _check_kubernetes_owned(kind: str, name: str, namespace: str, operation: str) -> None:
+    """Refuse an operation on a policy Kubernetes owns (by its name prefix), as calicoctl does."""
+    owned = KUBERNETES_OWNED.get(kind)
+    if owned is not None and name.startswith(owned[0]):
+        ident = ResourceId(kind, name, namespace if KINDS[kind].namespaced else "")
+        raise OperationNotSupported(operation, ident, owned[1])
+
+
+def _identified(ident: ResourceId, resource_version: str) -> Any:
+    """A resource carrying only its identity: what a delete returns for a stored value that did not parse."""
+    metadata = {"name": ident.name, "resourceVersion": resource_version}
+    if ident.namespace:
+        metadata["namespace"] = ident.namespace
+    return from_dict({"kind": ident.kind, "apiVersion": API_VERSION, "metadata": metadata})
 
 
 def _document(kind: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:

@@ -67,11 +67,13 @@ def load_all() -> dict[str, type]:
     return {kind: resource_class(kind) for kind in KIND_MODULES}
 
 
-def from_dict(data: Mapping) -> Any:
-    """Strictly parse one v3 resource object (``kind`` and ``apiVersion`` must be exact).
+def from_dict(data: Mapping, *, strict: bool = True) -> Any:
+    """Parse one v3 resource object (``kind`` and ``apiVersion`` must be exact).
 
-    Unknown fields anywhere in the document raise ParseError listing them; Go-JSON type mismatches
-    raise ParseError with Go's wording. Field names match case-insensitively.
+    Unknown fields anywhere in the document raise ParseError listing them, unless ``strict`` is
+    False (values read back from the datastore: libcalico-go decodes those with a plain
+    ``json.Unmarshal``, which ignores them); Go-JSON type mismatches always raise ParseError with
+    Go's wording. Field names match case-insensitively.
     """
     if not isinstance(data, Mapping):
         raise ParseError("error parsing document: expected a resource object")
@@ -82,6 +84,8 @@ def from_dict(data: Mapping) -> Any:
     body = {k: v for k, v in data.items() if str(k).lower() not in ("kind", "apiversion")}
     ctx = new_context()
     resource = decode_fields(body, cls, ctx, "")
+    if not strict:
+        ctx.unknown.clear()
     raise_for(ctx)
     return resource
 
