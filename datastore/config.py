@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 from datastore.errors import DatastoreError
 
@@ -41,8 +41,7 @@ class ConfigFileNotFound(ConfigError):
         super().__init__(f"Error reading config file: {path}")
 
 
-@dataclass(frozen=True)
-class _Field:
+class _Field(NamedTuple):
     attr: str
     json_name: str
     env: str  # bare env name; "" = file only. The CALICO_ prefixed name is always tried first.

@@ -26,7 +26,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from types import NoneType, UnionType
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any, NamedTuple, Protocol
 
 from datastore.errors import ParseError
 
@@ -134,19 +134,23 @@ class UnknownFieldsError(ParseError):
         super().__init__(f"error parsing document: {text}")
 
 
-@dataclass
 class _Context:
-    """Decoding state: unknown keys (name, path) in document order and the type error to report."""
+    """Decoding state: unknown keys (name, path) in document order and the type error to report.
 
-    unknown: list[tuple[str, str]] = dataclasses.field(default_factory=list)
-    type_error: str = ""
-    type_error_phase: int = PHASE_SAVED + 1
+    (Plain classes and NamedTuples here: each dataclass built at import costs every CLI start ~1 ms.)
+    """
+
+    __slots__ = ("unknown", "type_error", "type_error_phase")
+
+    def __init__(self) -> None:
+        self.unknown: list[tuple[str, str]] = []
+        self.type_error = ""
+        self.type_error_phase = PHASE_SAVED + 1
 
 
 # --- type introspection ---------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class _Shape:
+class _Shape(NamedTuple):
     """The decoded meaning of a Python annotation."""
 
     kind: str  # "str" "bool" "int" "float" "ptr" "list" "map" "struct" "codec"
