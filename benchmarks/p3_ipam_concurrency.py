@@ -6,6 +6,8 @@ request (as a CNI ADD does; ``--per-request K`` asks for K per request) for its 
 datastore.backend.etcd. Reference: N processes, each doing the same number of compare-and-swap
 updates (one etcd txn: compare mod_revision, put) on its own key with the same EtcdBackend.
 Reports duplicates (must be 0), `ipam check`-style consistency, both rates and their ratio (target >= 50%).
+A second reference repeats the CAS loop with values as large as the stored blocks (an allocation
+writes one small handle and one block of a few KB; etcd's cost per txn grows with the value).
 
 Usage: .venv/bin/python benchmarks/p3_ipam_concurrency.py [--procs N] [--total N] [--rounds N] [--per-request K]
 """
@@ -48,24 +50,27 @@ def allocator(url: str, index: int, count: int, start, queue, per_request: int =
     backend.close()
 
 
-def cas_loop(url: str, index: int, count: int, start, queue, per_request: int = 1) -> None:
-    """``count`` compare-and-swap updates of one key (each one etcd txn); report ([], seconds)."""
+def cas_loop(url: str, index: int, count: int, start, queue, value_size: int = 0) -> None:
+    """``count`` compare-and-swap updates of one key (each one etcd txn; values the loop counter, or
+    ``value_size`` bytes); report ([], seconds)."""
     backend = EtcdBackend(EtcdClient([url]))
     key = f"/bench/cas/{index}"
     kv = backend.create(key, b"0")
     start.wait()
     began = time.perf_counter()
     for n in range(count):
-        kv = backend.update(key, str(n).encode(), kv.mod_revision)
+        value = str(n).encode()
+        kv = backend.update(key, value.rjust(value_size, b"x") if value_size else value, kv.mod_revision)
     queue.put(([], time.perf_counter() - began))
     backend.close()
 
 
-def run_parallel(target, url: str, procs: int, per_proc: int, per_request: int = 1) -> tuple[list[str], float]:
-    """Run ``procs`` workers released together; wall time from release to the slowest worker's end."""
+def run_parallel(target, url: str, procs: int, per_proc: int, extra: int = 1) -> tuple[list[str], float]:
+    """Run ``procs`` workers released together (``extra``: the worker's last argument); wall time from
+    release to the slowest worker's end."""
     ctx = multiprocessing.get_context("fork")
     start, queue = ctx.Event(), ctx.Queue()
-    workers = [ctx.Process(target=target, args=(url, i, per_proc, start, queue, per_request)) for i in range(procs)]
+    workers = [ctx.Process(target=target, args=(url, i, per_proc, start, queue, extra)) for i in range(procs)]
     for worker in workers:
         worker.start()
     time.sleep(0.3)
@@ -78,8 +83,8 @@ def run_parallel(target, url: str, procs: int, per_proc: int, per_request: int =
     return [a for got, _ in results for a in got], max(elapsed for _, elapsed in results)
 
 
-def consistency(url: str) -> tuple[int, int]:
-    """(problems found by the ipam-check analysis, allocations recorded in blocks)."""
+def consistency(url: str) -> tuple[int, int, int]:
+    """(problems found by the ipam-check analysis, allocations recorded in blocks, mean block value size)."""
     backend = EtcdBackend(EtcdClient([url]))
     ipam = IPAM(backend, lambda: [POOL])
     blocks = tuple(block for _, block in ipam.blocks())
@@ -87,8 +92,10 @@ def consistency(url: str) -> tuple[int, int]:
     kvs, _ = backend.list(HANDLE_PREFIX)
     handles = tuple(HandleRecord(kv.key[len(HANDLE_PREFIX):], kv.mod_revision) for kv in kvs)
     result = analyse(CheckInput(blocks, (POOL.cidr,), owners, (), handles))
+    sizes = [len(kv.value) for kv, _ in ipam.blocks()]
     backend.close()
-    return result.problems + len(result.missing_handles) + len(result.multiple_owners), result.allocation_count
+    return (result.problems + len(result.missing_handles) + len(result.multiple_owners), result.allocation_count,
+            sum(sizes) // max(len(sizes), 1))
 
 
 def main() -> None:
@@ -100,28 +107,33 @@ def main() -> None:
     args = parser.parse_args()
     per_proc = args.total // args.procs
     total = per_proc * args.procs
-    ratios, alloc_rates, cas_rates = [], [], []
+    ratios, alloc_rates, cas_rates, sized_ratios = [], [], [], []
     with etcd_server() as url:
         for round_no in range(args.rounds):
             wipe(url)
-            _, cas_seconds = run_parallel(cas_loop, url, args.procs, per_proc)
+            _, cas_seconds = run_parallel(cas_loop, url, args.procs, per_proc, 0)
             wipe(url)
             addresses, alloc_seconds = run_parallel(allocator, url, args.procs, per_proc, args.per_request)
             duplicates = len(addresses) - len(set(addresses))
-            problems, recorded = consistency(url)
+            problems, recorded, block_size = consistency(url)
+            wipe(url)
+            _, sized_seconds = run_parallel(cas_loop, url, args.procs, per_proc, block_size)
             alloc_rate, cas_rate = total / alloc_seconds, total / cas_seconds
+            sized_ratios.append(alloc_rate * sized_seconds / total)
             alloc_rates.append(alloc_rate)
             cas_rates.append(cas_rate)
             ratios.append(alloc_rate / cas_rate)
             print(f"round {round_no + 1}: {len(addresses)} addresses, {duplicates} duplicates, "
                   f"{recorded} recorded in blocks, {problems} check problems; "
-                  f"alloc {alloc_rate:7.0f}/s  CAS {cas_rate:7.0f}/s  ratio {alloc_rate / cas_rate:.0%}")
+                  f"alloc {alloc_rate:7.0f}/s  CAS {cas_rate:7.0f}/s  ratio {alloc_rate / cas_rate:.0%}  "
+                  f"(CAS of {block_size}-byte values {total / sized_seconds:7.0f}/s, ratio {sized_ratios[-1]:.0%})")
             if duplicates or problems or len(addresses) != total or recorded != total:
                 raise SystemExit("FAILED: duplicate, missing or inconsistent allocations")
     print(f"P3 procs={args.procs} total={total} rounds={args.rounds} addresses/request={args.per_request}")
     print(f"  allocations/s median {statistics.median(alloc_rates):7.0f}")
     print(f"  CAS txns/s    median {statistics.median(cas_rates):7.0f}")
     print(f"  median ratio {statistics.median(ratios):.0%} (target >= 50%), duplicates 0")
+    print(f"  median ratio against CAS of block-sized values {statistics.median(sized_ratios):.0%}")
 
 
 if __name__ == "__main__":
