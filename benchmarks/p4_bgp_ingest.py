@@ -32,8 +32,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.bgp.interop.daemons import Bird, Frr, GoBGP, Neighbor, OurSpeaker, RouterSpec  # noqa: E402
-from tests.bgp.interop.netns import Lab, run, wait_for  # noqa: E402
+from tests.bgp.interop.configs import Neighbor, RouterSpec  # noqa: E402
+from tests.bgp.interop.daemons import Bird, Frr, GoBGP, OurSpeaker  # noqa: E402
+from tests.bgp.interop.netns import Lab, run  # noqa: E402
 
 SENDER_AS = 65100
 RECEIVER_AS = 65200

@@ -24,7 +24,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from benchmarks.p4_bgp_ingest import BirdSocket, peak_rss_mb  # noqa: E402
-from tests.bgp.interop.daemons import Bird, GoBGP, Neighbor, OurSpeaker, RouterSpec  # noqa: E402
+from tests.bgp.interop.configs import Neighbor, RouterSpec  # noqa: E402
+from tests.bgp.interop.daemons import Bird, GoBGP, OurSpeaker  # noqa: E402
 from tests.bgp.interop.netns import Lab, run, wait_for  # noqa: E402
 
 ASN = 65000

@@ -1,8 +1,8 @@
 """The harness itself: real daemons peer with each other through the lab's namespaces."""
 import pytest
 
-from .daemons import (Bird, Frr, GoBGP, Neighbor, RouterSpec, bird_config, frr_config,
-                      gobgp_config, parse_bird_routes)
+from .configs import Neighbor, RouterSpec, bird_config, frr_config, gobgp_config, parse_bird_routes
+from .daemons import Bird, Frr, GoBGP
 
 pytestmark = [pytest.mark.netns, pytest.mark.daemons]
 

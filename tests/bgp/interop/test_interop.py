@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from .daemons import Bird, Frr, GoBGP, Neighbor, OurSpeaker, RouterSpec
+from .configs import Neighbor, RouterSpec
+from .daemons import Bird, Frr, GoBGP, OurSpeaker
 from .netns import wait_for
 
 pytestmark = [pytest.mark.netns, pytest.mark.daemons]
