@@ -198,6 +198,13 @@ def test_release_ip(populated):
     assert (run.code, run.out) == (1, "Error executing command: invalid IP address specified: nonsense\n")
 
 
+def test_release_without_options_does_nothing(populated):
+    before = snapshot(populated)
+    run = invoke(populated, ["ipam", "release"])
+    assert (run.code, run.out, run.err) == (0, "", "")
+    assert snapshot(populated) == before
+
+
 def test_ipam_group_usage_and_exclusive_show_options(client):
     run = invoke(client, ["ipam"])
     assert run.code == 1 and run.err.startswith("Usage:\n  calicoctl ipam <command> [<args>...]")
