@@ -306,7 +306,17 @@ class Client:
         from datastore.validation import validate
 
         validate(resource)
+        if kind in TIERED_KINDS:
+            _check_tiered_policy_name(resource)
+        elif kind == "BGPPeer" and resource.spec.filters:
+            from datastore.validation import check_bgppeer_filters
+
+            check_bgppeer_filters(to_dict(resource), self._bgp_filter_names())
         return resource
+
+    def _bgp_filter_names(self) -> set[str]:
+        items, _ = self.backend.list(keys.resource_prefix("BGPFilter"))
+        return {keys.parse_key(kv.key).name for kv in items}
 
     def _prepare_ippool(self, pool: Any, current: Any | None, others: PoolIndex | None,
                         blocks: list[str] | None) -> Any:
@@ -403,6 +413,7 @@ class Client:
                    tiers: set[str] | None) -> tuple[str, Any]:
         """Everything a create does before its write: checks, defaults, validation, uid and timestamp,
         and the encapsulation switch of a new IPIP/VXLAN pool. Returns the key and the object to store."""
+        resource = _with_workload_endpoint_name(resource)
         meta = resource.metadata
         if meta.name and meta.resource_version:
             raise ValidationError([FieldError("Metadata.ResourceVersion", meta.resource_version,
@@ -422,6 +433,7 @@ class Client:
         the latest stored revision. NotFound / Conflict (``update conflict: Kind(name)``)."""
         if not system:
             self._check_read_only(resource.KIND.kind, "apply or replace")
+        resource = _with_workload_endpoint_name(resource)
         key = self._key(resource.KIND.kind, resource.metadata.name, resource.metadata.namespace)
         self._check_special_names(resource, "Update")
         try:
@@ -627,6 +639,7 @@ class Client:
                 continue
             try:
                 self._check_read_only(resource.KIND.kind, "apply", "resource is readonly")
+                resource = _with_workload_endpoint_name(resource)
                 key = self._key(resource.KIND.kind, resource.metadata.name, resource.metadata.namespace)
                 if batching and key not in stored and key not in run.pending_keys:
                     try:
@@ -816,6 +829,26 @@ def _check_kubernetes_owned(kind: str, name: str, namespace: str, operation: str
     if owned is not None and name.startswith(owned[0]):
         ident = ResourceId(kind, name, namespace if KINDS[kind].namespaced else "")
         raise OperationNotSupported(operation, ident, owned[1])
+
+
+def _check_tiered_policy_name(policy: Any) -> None:
+    """libcalico-go ``names.ValidateTieredPolicyName``: outside the default tier a policy is ``<tier>.<name>``."""
+    from datastore.validation.names import tiered_policy_name_error
+
+    error = tiered_policy_name_error(policy.metadata.name, policy.spec.tier)
+    if error:
+        raise DatastoreError(error)
+
+
+def _with_workload_endpoint_name(resource: Any) -> Any:
+    """clientv3 ``assignOrValidateName``: a WorkloadEndpoint's name is computed from its spec when
+    empty, and must equal that name otherwise (ValidationError on field ``Name``)."""
+    if resource.KIND.kind != "WorkloadEndpoint":
+        return resource
+    from datastore.validation import assign_or_check_workload_endpoint_name
+
+    name = assign_or_check_workload_endpoint_name(to_dict(resource))
+    return resource if name == resource.metadata.name else resource.with_metadata(name=name)
 
 
 def _identified(ident: ResourceId, resource_version: str) -> Any:
