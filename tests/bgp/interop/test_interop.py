@@ -176,7 +176,7 @@ def test_route_reflector_between_two_real_clients(lab, need_daemons, kind1, kind
     assert "10.70.1.0/24" in speaker.routes(4)
 
 
-@pytest.mark.parametrize("kind", ["bird", "bird2"])
+@pytest.mark.parametrize("kind", DAEMONS)
 def test_graceful_restart_peer_keeps_our_routes_until_end_of_rib(lab, pair, need_daemons, kind):
     need_daemons(kind)
     us, them, link = pair
