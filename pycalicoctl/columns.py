@@ -6,7 +6,7 @@ cluster's global AS number, passed in through :class:`CellContext`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, NamedTuple
 
 from pycalicoctl.printers import go_float_v, go_value, join_and_truncate, tabwriter
 
@@ -26,8 +26,7 @@ class CellContext:
         return self._asn
 
 
-@dataclass(frozen=True)
-class KindColumns:
+class KindColumns(NamedTuple):
     """The table columns of one kind: default (ps) and wide headings, and every known heading's cell."""
 
     ps: tuple[str, ...]

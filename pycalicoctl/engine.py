@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Callable, TextIO
+from typing import Any, Callable, NamedTuple, TextIO
 
 from pycalicoctl.loader import FileInvalid, NothingLoaded
 
@@ -26,8 +26,7 @@ class Action(Enum):
     PATCH = "patch"
 
 
-@dataclass(frozen=True)
-class Options:
+class Options(NamedTuple):
     """What the command line asked for (already parsed by click)."""
 
     filename: str | None = None
@@ -44,8 +43,7 @@ class Options:
     patch: str = ""
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     """One thing to act on: a parsed resource from a file, or kind + name from the command line."""
 
     kind: Any  # datastore.resources.KindInfo
