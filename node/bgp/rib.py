@@ -4,7 +4,10 @@
 * Loc-RIB: per family, ``prefix -> (source key, PathAttributes)`` chosen by ``select`` (pure
   RFC 4271 §9.1.2.2 elimination returning the deciding ``Reason``; ``compare`` is its two-path
   form). A prefix held by a single source needs no comparison and no index: its source is the
-  Loc-RIB entry's; ``_multi`` lists the sources of the prefixes held by several.
+  Loc-RIB entry's; ``_multi`` lists (in arrival order) the sources of the prefixes held by several.
+  A new or lost path is decided against the current best alone (``challenge``,
+  ``unaffected_by_removal``: exact, MED-aware) and the full selection runs only when that cannot
+  tell or the best path itself changed, so N sources announcing one prefix cost O(N), not O(N²).
 * Adj-RIB-Out: per *update group* (peers that would be sent identical messages: same AS, RR-client
   flag, next-hop options, local addresses, 4-octet AS, families and enhanced route refresh),
   ``prefix -> exported attributes`` plus the changes not yet sent. UPDATE bytes are encoded once
@@ -133,6 +136,59 @@ def compare(a: Candidate, b: Candidate) -> tuple[int, Reason]:
     return (-1 if index == 0 else 1), reason
 
 
+_MED_STEP = next(i for i, (_, key) in enumerate(_STEPS) if key is None)
+_BEFORE_MED = tuple(key for _, key in _STEPS[:_MED_STEP])
+_AFTER_MED = tuple(key for _, key in _STEPS[_MED_STEP + 1:])
+
+
+class Rank(NamedTuple):
+    """A candidate's ``select`` criteria: the steps before MED, its neighbour AS and MED, the steps after."""
+
+    before: tuple
+    neighbour_as: int | None
+    med: int
+    after: tuple
+
+
+def rank(c: Candidate) -> Rank:
+    """The criteria ``select`` compares ``c`` on, precomputed for incremental decisions."""
+    return Rank(tuple(key(c) for key in _BEFORE_MED), c.attrs.as_path.first_as(), c.attrs.med or 0,
+                tuple(key(c) for key in _AFTER_MED))
+
+
+def challenge(best: Rank, new: Rank) -> bool | None:
+    """Whether adding ``new`` to a candidate set whose ``select`` winner is ``best`` makes ``new`` win.
+
+    None when only a full ``select`` can tell. The steps before and after MED order candidates
+    totally; MED only eliminates within a neighbour AS. ``best`` survived MED, so its MED is the
+    lowest of its neighbour AS among the candidates tied with it before MED: a newcomer from the
+    same neighbour AS with a higher MED loses, one with a lower MED eliminates ``best`` (a full
+    selection then finds the winner). A newcomer from another neighbour AS survives MED for sure
+    only with MED 0; otherwise the lowest MED of its AS is unknown here. Ties after MED (EQUAL)
+    are left to ``select``, whose choice then depends on candidate order.
+    """
+    if new.before != best.before:
+        return new.before < best.before
+    if new.neighbour_as == best.neighbour_as:
+        if new.med != best.med:
+            return False if new.med > best.med else None
+    elif new.med:
+        return None
+    if new.after == best.after:
+        return None
+    return new.after < best.after
+
+
+def unaffected_by_removal(best: Rank, gone: Rank) -> bool:
+    """Whether removing a losing candidate ``gone`` surely leaves ``best`` the ``select`` winner.
+
+    It does if ``gone`` was eliminated before MED, or shares ``best``'s neighbour AS (whose lowest
+    MED is ``best``'s own and stays). Otherwise ``gone`` may have been the lowest MED of its AS and
+    eliminated candidates that now come back.
+    """
+    return gone.before != best.before or gone.neighbour_as == best.neighbour_as
+
+
 class BestChange(NamedTuple):
     """A Loc-RIB change: the new best path of some prefixes (attrs None: they have no route any more)."""
 
@@ -174,7 +230,7 @@ class Rib:
         self.local = local
         self._peers: dict[object, PeerInfo] = {}
         self._in: dict[object, dict[Family, dict[Prefix, PathAttributes]]] = {}
-        self._multi: dict[Family, dict[Prefix, tuple]] = {f: {} for f in FAMILIES}
+        self._multi: dict[Family, dict[Prefix, dict[object, None]]] = {f: {} for f in FAMILIES}
         self._best: dict[Family, dict[Prefix, tuple[object, PathAttributes]]] = {f: {} for f in FAMILIES}
         self._stale: dict[object, dict[Family, set[Prefix]]] = {}
         self._groups: dict[tuple, _Group] = {}
@@ -307,7 +363,11 @@ class Rib:
 
     def announce(self, key: object, family: Family, prefixes: Iterable[Prefix],
                  attrs: PathAttributes) -> list[BestChange]:
-        """Routes from ``key`` for ``prefixes`` sharing ``attrs``; loops are treated as withdrawals."""
+        """Routes from ``key`` for ``prefixes`` sharing ``attrs``; loops are treated as withdrawals.
+
+        A contested prefix is decided incrementally against its current best (``challenge``);
+        the full decision process runs only when that cannot tell or the best path itself changed.
+        """
         source = self._peers[key] if key != LOCAL else None
         if source is not None and import_problem(attrs, source, self.local) is not None:
             return self.withdraw(key, family, prefixes)
@@ -316,9 +376,12 @@ class Rib:
         best = self._best[family]
         stale = self._stale.get(key, {}).get(family)
         shared = (key, attrs)
+        new_rank = None
+        ranks: dict[int, tuple] = {}
         moved: list[Prefix] = []
         contested: list[tuple[Prefix, tuple]] = []
         for prefix in prefixes:
+            previous = table.get(prefix)
             table[prefix] = attrs
             if stale:
                 stale.discard(prefix)
@@ -328,17 +391,35 @@ class Rib:
                 moved.append(prefix)
                 continue
             held = multi.get(prefix)
-            if held is None:
-                holder = current[0]
-                if holder is key or holder == key:
-                    if current[1] is not attrs:
-                        best[prefix] = shared
-                        moved.append(prefix)
+            holder = current[0]
+            if holder is key or holder == key:
+                if current[1] is attrs:
                     continue
-                held = multi[prefix] = (holder, key)
+                if held is None:
+                    best[prefix] = shared
+                    moved.append(prefix)
+                else:
+                    contested.append((prefix, tuple(held)))
+                continue
+            if previous is attrs:
+                continue
+            if held is None:
+                multi[prefix] = {holder: None, key: None}
             elif key not in held:
-                held = multi[prefix] = held + (key,)
-            contested.append((prefix, held))
+                held[key] = None
+            current_rank = self._rank_of(ranks, family, current)
+            if previous is not None and not unaffected_by_removal(
+                    current_rank, rank(self._make_candidate(key, previous))):
+                contested.append((prefix, tuple(multi[prefix])))
+                continue
+            if new_rank is None:
+                new_rank = rank(self._make_candidate(key, attrs))
+            verdict = challenge(current_rank, new_rank)
+            if verdict is None:
+                contested.append((prefix, tuple(multi[prefix])))
+            elif verdict:
+                best[prefix] = shared
+                moved.append(prefix)
         changes: list[BestChange] = []
         if moved:
             changes.append(BestChange(family, tuple(moved), attrs, source))
@@ -435,15 +516,22 @@ class Rib:
         return out
 
     def withdraw(self, key: object, family: Family, prefixes: Iterable[Prefix]) -> list[BestChange]:
-        """Remove routes of ``key`` for ``prefixes`` (unknown ones are ignored)."""
+        """Remove routes of ``key`` for ``prefixes`` (unknown ones are ignored).
+
+        Losing a path that is not the best needs no decision unless ``unaffected_by_removal``
+        cannot vouch for it.
+        """
         table = self._in.get(key, {}).get(family)
         if not table:
             return []
         multi = self._multi[family]
+        best = self._best[family]
         stale = self._stale.get(key, {}).get(family)
+        ranks: dict[int, tuple] = {}
         changed: list[tuple[Prefix, tuple]] = []
         for prefix in prefixes:
-            if table.pop(prefix, None) is None:
+            previous = table.pop(prefix, None)
+            if previous is None:
                 continue
             if stale:
                 stale.discard(prefix)
@@ -451,18 +539,33 @@ class Rib:
             if held is None:
                 changed.append((prefix, ()))
                 continue
-            rest = tuple(k for k in held if k != key)
-            if len(rest) > 1:
-                multi[prefix] = rest
-            else:
+            del held[key]
+            if len(held) == 1:
                 del multi[prefix]
-            changed.append((prefix, rest))
+            current = best[prefix]
+            holder = current[0]
+            if not (holder is key or holder == key) and unaffected_by_removal(
+                    self._rank_of(ranks, family, current), rank(self._make_candidate(key, previous))):
+                continue
+            changed.append((prefix, tuple(held)))
         return self._decide(family, changed)
 
-    def _candidate(self, key: object, family: Family, prefix: Prefix) -> Candidate:
+    def _make_candidate(self, key: object, attrs: PathAttributes) -> Candidate:
         source = self._peers.get(key) if key != LOCAL else None
-        return Candidate(self._in[key][family][prefix], source,
-                         source is not None and source.asn != self.local.asn)
+        return Candidate(attrs, source, source is not None and source.asn != self.local.asn)
+
+    def _rank_of(self, ranks: dict[int, tuple], family: Family, entry: tuple[object, PathAttributes]) -> Rank:
+        """The rank of a Loc-RIB entry, memoised in ``ranks`` by the (shared) entry's identity.
+
+        The memo keeps each entry alive, so an id is not reused while the memo lives.
+        """
+        hit = ranks.get(id(entry))
+        if hit is None:
+            hit = ranks[id(entry)] = (entry, rank(self._make_candidate(entry[0], entry[1])))
+        return hit[1]
+
+    def _candidate(self, key: object, family: Family, prefix: Prefix) -> Candidate:
+        return self._make_candidate(key, self._in[key][family][prefix])
 
     def _select(self, family: Family, prefix: Prefix, held: tuple) -> tuple[object, PathAttributes]:
         """Run the decision process over several holders of ``prefix``."""

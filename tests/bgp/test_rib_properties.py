@@ -10,7 +10,7 @@ from node.bgp.attributes import AsPath, PathAttributes
 from node.bgp.constants import IPV4_UNICAST, IPV6_UNICAST
 from node.bgp.negotiate import Negotiated
 from node.bgp.policy import LocalSpeaker, PeerInfo, export_attributes, import_problem
-from node.bgp.rib import Candidate, Rib, compare, select
+from node.bgp.rib import Candidate, Rib, challenge, compare, rank, select, unaffected_by_removal
 
 V4 = ipaddress.IPv4Address
 ME = LocalSpeaker(65000, V4("198.18.0.1"))
@@ -140,3 +140,136 @@ def test_select_does_not_depend_on_candidate_order(paths):
     for perm in itertools.permutations(cands):
         i, r = select(perm)
         assert perm[i] is cands[winner] and r is reason
+
+
+# ----- incremental decisions ---------------------------------------------------------------------
+
+MANY = [
+    PeerInfo(V4(f"198.18.1.{n}"), V4(f"198.18.1.{n}"), asn, V4(f"10.0.1.{n % 7}"), rr_client=bool(n % 2),
+             local_v4=V4("198.18.0.1"))
+    for n, asn in zip(range(1, 13), itertools.cycle([65000, 65000, 65001, 65002]))
+]
+contested_attrs = st.builds(
+    lambda path, lp, med, origin, oid: PathAttributes(
+        as_path=AsPath.sequence(*path), next_hop=V4("198.18.0.9"), local_pref=lp, med=med, origin=origin,
+        originator_id=V4(f"10.0.1.{oid}") if oid is not None else None),
+    st.lists(st.sampled_from([65001, 65002, 65003]), max_size=2),
+    st.sampled_from([None, 100]),
+    st.none() | st.sampled_from([0, 5, 10]),
+    st.integers(0, 1),
+    st.none() | st.integers(0, 6),
+)
+
+
+def with_source(attrs: PathAttributes, p: PeerInfo | None) -> Candidate:
+    return Candidate(attrs, p, p is not None and p.asn != 65000)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.tuples(contested_attrs, st.sampled_from(MANY + [None])), min_size=1, max_size=6,
+                unique_by=lambda x: x[1]),
+       contested_attrs, st.sampled_from(MANY))
+def test_challenge_agrees_with_full_selection_whenever_it_answers(paths, new_attrs, new_peer):
+    cands = [with_source(a, p) for a, p in paths if p is not new_peer]
+    if not cands:
+        return
+    new = with_source(new_attrs, new_peer)
+    best = cands[select(cands)[0]]
+    verdict = challenge(rank(best), rank(new))
+    if verdict is not None:
+        winner = (cands + [new])[select(cands + [new])[0]]
+        assert (winner is new) is verdict
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.tuples(contested_attrs, st.sampled_from(MANY + [None])), min_size=2, max_size=7,
+                unique_by=lambda x: x[1]), st.data())
+def test_removal_vouched_for_keeps_the_winner(paths, data):
+    cands = [with_source(a, p) for a, p in paths]
+    best = cands[select(cands)[0]]
+    gone = data.draw(st.sampled_from([c for c in cands if c is not best]))
+    if unaffected_by_removal(rank(best), rank(gone)):
+        rest = [c for c in cands if c is not gone]
+        assert rest[select(rest)[0]] is best
+
+
+def test_challenge_declines_when_med_across_neighbour_ases_could_decide():
+    """a (AS 65001, MED 10) loses to c (AS 65001, MED 0); a beats b (AS 65002) on router id, b beats c.
+
+    {a, b} picks a; adding c eliminates a by MED, and b then wins over c: a newcomer that does not
+    itself win can still change the winner, so no pairwise verdict is possible.
+    """
+    a = with_source(PathAttributes(as_path=AsPath.sequence(65001), med=10), MANY[2])
+    b = with_source(PathAttributes(as_path=AsPath.sequence(65002), med=50), MANY[3])
+    c = with_source(PathAttributes(as_path=AsPath.sequence(65001), med=0), MANY[10])
+    assert [a, b][select([a, b])[0]] is a
+    assert [a, b, c][select([a, b, c])[0]] is b
+    assert challenge(rank(a), rank(c)) is None
+    assert not unaffected_by_removal(rank(b), rank(c))
+
+
+contested_op = st.one_of(
+    st.tuples(st.just("announce"), st.integers(0, len(MANY) - 1), st.lists(st.sampled_from(PREFIXES[:2]), min_size=1),
+              contested_attrs),
+    st.tuples(st.just("withdraw"), st.integers(0, len(MANY) - 1), st.lists(st.sampled_from(PREFIXES[:2]), min_size=1)),
+    st.tuples(st.just("originate"), st.just(0), st.lists(st.sampled_from(PREFIXES[:2]), max_size=2), contested_attrs),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(contested_op, max_size=40))
+def test_incremental_loc_rib_matches_full_reselection_with_many_holders(ops):
+    """Many sources (mixed neighbour ASes, MEDs, ORIGINATOR_IDs) contend for two prefixes."""
+    rib = Rib(ME)
+    for p in MANY:
+        rib.peer_up(p, neg(p))
+    adj_in: dict = {p: {} for p in MANY}
+    local: dict = {}
+    for kind, idx, prefixes, *rest in ops:
+        p = MANY[idx]
+        if kind == "announce":
+            rib.announce(p.key, IPV4_UNICAST, prefixes, rest[0])
+            for prefix in prefixes:
+                if import_problem(rest[0], p, ME) is None:
+                    adj_in[p][prefix] = rest[0]
+                else:
+                    adj_in[p].pop(prefix, None)
+        elif kind == "withdraw":
+            rib.withdraw(p.key, IPV4_UNICAST, prefixes)
+            for prefix in prefixes:
+                adj_in[p].pop(prefix, None)
+        else:
+            local = {prefix: rest[0] for prefix in prefixes}
+            rib.originate(IPV4_UNICAST, local)
+        for prefix in PREFIXES[:2]:
+            cands = [with_source(a, q) for q, table in adj_in.items() if (a := table.get(prefix))]
+            if prefix in local:
+                cands.append(with_source(local[prefix], None))
+            got = rib.best(IPV4_UNICAST, prefix)
+            if not cands:
+                assert got is None
+                continue
+            want = cands[select(cands)[0]]
+            assert got is not None and got[0] == want.source and got[1] == want.attrs
+
+
+def test_many_holders_of_one_prefix_need_no_full_selection(monkeypatch):
+    """200 route-reflector clients announcing the same prefixes: each arrival is one comparison."""
+    from node.bgp import rib as rib_module
+
+    calls = []
+    real_select = rib_module.select
+    monkeypatch.setattr(rib_module, "select", lambda cands: calls.append(len(cands)) or real_select(cands))
+    clients = [PeerInfo(f"c{n}", ipaddress.IPv4Address(0xC6120000 + n), 65000, ipaddress.IPv4Address(0x0A000000 + n),
+                        rr_client=True, local_v4=V4("198.18.0.1")) for n in range(200, 0, -1)]
+    rib = Rib(ME)
+    attrs = PathAttributes(as_path=AsPath(), next_hop=V4("198.18.0.9"), local_pref=100)
+    prefixes = PREFIXES * 10
+    for c in clients:
+        rib.peer_up(c, neg(c))
+        rib.announce(c.key, IPV4_UNICAST, prefixes, attrs)
+    assert rib.best(IPV4_UNICAST, PREFIXES[0])[0] == clients[-1]
+    for c in clients[:-1]:
+        rib.withdraw(c.key, IPV4_UNICAST, prefixes)
+    assert calls == []
+    assert rib.best(IPV4_UNICAST, PREFIXES[0])[0] == clients[-1]
