@@ -423,6 +423,9 @@ class Client:
         if meta.namespace and not resource.KIND.namespaced:
             resource = resource.with_metadata(namespace="")
         prepared = self._prepare(resource, None, others, blocks)
+        if resource.KIND.kind == "KubeControllersConfiguration" and meta.name != "default":
+            raise DatastoreError('Cannot create a Kube Controllers Configuration resource with a name other than '
+                                 '"default"')
         stamped = prepared.with_metadata(uid=meta.uid or self._new_uid(),
                                          creation_timestamp=meta.creation_timestamp or self._clock())
         self._maybe_enable_encapsulation(stamped)

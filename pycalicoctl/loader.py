@@ -135,6 +135,25 @@ def _loader() -> Any:
     return _LOADER
 
 
+def _check_manageable(data: Any) -> None:
+    """Refuse documents of kinds calicoctl has no resource manager for (CalicoNodeStatus,
+    IPAMConfiguration, BlockAffinity and their lists), with its ``Unknown resource type`` wording."""
+    from datastore.resources import API_VERSION, KINDS
+
+    if isinstance(data, list):
+        for item in data:
+            _check_manageable(item)
+        return
+    if not isinstance(data, dict):
+        return
+    kind, api_version = data.get("kind"), data.get("apiVersion")
+    if not isinstance(kind, str) or api_version != API_VERSION:
+        return
+    info = KINDS.get(kind[: -len("List")] if kind.endswith("List") else kind) or KINDS.get(kind)
+    if info is not None and not info.manageable:
+        raise FileInvalid(f"Unknown resource type ({kind}) and/or version ({api_version})")
+
+
 def load_resources(filename: str, recursive: bool, skip_empty: bool, stdin: TextIO | None = None) -> list[Any]:
     """Every resource behind ``-f``, in order. FileInvalid for bad input; NothingLoaded when an input
     is empty and ``--skip-empty`` is not set."""
@@ -150,6 +169,7 @@ def load_resources(filename: str, recursive: bool, skip_empty: bool, stdin: Text
         for data in parse_documents(split_documents(source.text)):
             if data is None:
                 continue
+            _check_manageable(data)
             try:
                 parsed = from_dict_many(data)
             except ParseError as exc:

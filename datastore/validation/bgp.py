@@ -169,6 +169,9 @@ def bgpconfiguration_default_only(c: Collector, doc: Doc) -> None:
               "Cannot set nodeToNodeMeshEnabled on a non default BGP Configuration.")
     if spec.get("asNumber") is not None:
         c.add("BGPConfiguration.Spec.ASNumber", None, "Cannot set ASNumber on a non default BGP Configuration.")
+    if spec.get("serviceLoadBalancerIPs"):
+        c.add("BGPConfiguration.Spec.ServiceLoadBalancerIPs", None,
+              "Cannot set ServiceLoadBalancerIPs on a non default BGP Configuration.")
     if spec.get("serviceExternalIPs"):
         c.add("BGPConfiguration.Spec.ServiceExternalIPs", None,
               "Cannot set ServiceExternalIPs on a non default BGP Configuration.")
