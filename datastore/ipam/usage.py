@@ -96,3 +96,13 @@ def borrowed(blocks: Sequence[AllocationBlock]) -> tuple[list[BorrowedIP], int]:
             elif node != block.host:
                 found.append(BorrowedIP(address, node, block.cidr, block.host, attribute))
     return found, unknown
+
+
+def split_cidr(cidr: IPNetwork, parts: int) -> list[IPNetwork]:
+    """``cidr`` cut into ``parts`` equal CIDRs in ascending order (`calicoctl ipam split`'s wording on errors)."""
+    if parts < 2 or parts & (parts - 1):
+        raise ValueError(f"Number to split CIDR into is not a valid power of 2: {parts}")
+    extra = parts.bit_length() - 1
+    if cidr.prefixlen + extra > cidr.max_prefixlen:
+        raise ValueError(f"The CIDR {cidr} is not large enough to be split into {parts} parts")
+    return list(cidr.subnets(prefixlen_diff=extra))

@@ -31,6 +31,7 @@ IPAM_DOC = DATASTORE_INTRO + """Usage:
     release      Release a Calico assigned IP address.
     show         Show details of a Calico configuration,
                  assigned IP address, or of overall IP usage.
+    split        Split an IP pool into the specified number of smaller IP pools.
     configure    Configure IPAM
 
 Options:
@@ -97,6 +98,19 @@ Options:
 """ + _TAIL + """
 Description:
   Modify configuration for Calico IP address management.
+"""
+
+SPLIT_DOC = DATASTORE_INTRO + """Usage:
+  <BINARY_NAME> ipam split <NUMBER> [--cidr=<CIDR>] [--name=<POOL_NAME>] [--config=<CONFIG>] [--allow-version-mismatch]
+
+Options:
+  -h --help                    Show this screen.
+     --cidr=<CIDR>             CIDR of the IP pool to split.
+     --name=<POOL_NAME>        Name of the IP pool to split.
+""" + _TAIL + """
+Description:
+  Split a specified IP pool into the given number (a power of 2) of smaller IP pools with the same
+  settings. The datastore must be locked (calicoctl datastore migrate lock) while this is done.
 """
 
 _GO_TRUE = ("1", "t", "T", "TRUE", "true", "True")
@@ -294,3 +308,69 @@ def check(show_all_ips, show_problem_ips, output, config, allow_version_mismatch
         with open(output, "w", encoding="utf-8") as handle:
             handle.write(report_json(result, meta))
         os.chmod(output, 0o777)
+
+
+@ipam.command("split", cls=CalicoCommand, doc=SPLIT_DOC)
+@click.argument("number")
+@click.option("--cidr", default="")
+@click.option("--name", default="")
+@click.option("-c", "--config", default=docs.DEFAULT_CONFIG_PATH)
+@click.option("--allow-version-mismatch", is_flag=True)
+def split(number, cidr, name, config, allow_version_mismatch) -> None:
+    """Replace one IP pool by ``number`` pools ``split-<name>-<i>`` covering its CIDR (datastore locked)."""
+    import dataclasses
+
+    from datastore.errors import DatastoreError, NotFound
+    from datastore.ipam.usage import split_cidr
+
+    if not cidr and not name:
+        raise CommandError("No name or CIDR provided. Provide a name or CIDR to denote the IP pool to split.")
+    client = _client(config)
+    if client.get("ClusterInformation", "default").spec.datastore_ready is not False:
+        raise CommandError("Datastore is not locked. Run the `calicoctl datastore migrate lock` command in order "
+                           "split the IP pools.")
+    if name:
+        try:
+            pool = client.get("IPPool", name)
+        except NotFound as exc:
+            raise CommandError(f"Unable to find IP pool with name {name}: {exc}") from None
+    else:
+        wanted = _network_or_none(cidr)
+        pool = next((p for p in client.list("IPPool") if _network_or_none(p.spec.cidr) == wanted), None)
+        if pool is None:
+            raise CommandError(f"Unable to find IP pool {name} covering the specified CIDR {cidr}")
+    original = pool
+    if not pool.spec.disabled:
+        pool = client.update(dataclasses.replace(pool, spec=dataclasses.replace(pool.spec, disabled=True)))
+    try:
+        parts = int(number, 10)
+    except ValueError:
+        raise CommandError(f"Error reading number to split IP pools into. {number} is not a valid number: "
+                           f'strconv.Atoi: parsing "{number}": invalid syntax') from None
+    try:
+        cidrs = split_cidr(ipaddress.ip_network(original.spec.cidr, strict=False), parts)
+    except ValueError as exc:
+        raise CommandError(f"Error splitting the CIDR {original.spec.cidr} into {parts} CIDRs: {exc}") from None
+    old = original.metadata.name
+    try:
+        client.delete("IPPool", old)
+        created = []
+        for index, part in enumerate(cidrs):
+            created.append(client.create(dataclasses.replace(
+                original, metadata=type(original.metadata)(name=f"split-{old}-{index}",
+                                                           labels=original.metadata.labels,
+                                                           annotations=original.metadata.annotations),
+                spec=dataclasses.replace(original.spec, cidr=str(part)))))
+    except DatastoreError as exc:
+        raise CommandError(f"Error: {exc}") from None
+    _out(f"IP Pool {old} was successfully split into {parts} smaller pools.")
+    for pool in created:
+        _out(f"Created {pool.metadata.name} with CIDR {pool.spec.cidr}.\n")
+    _out("Please refer to the documentation for final steps.")
+
+
+def _network_or_none(text: str):
+    try:
+        return ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return None
