@@ -283,13 +283,18 @@ def report(exc: BaseException, debug: bool = False) -> int:
 
 
 def _one_line(exc: Exception) -> str:
-    """Typed datastore errors carry their user-facing text; anything else also names its type."""
+    """Typed datastore errors carry their user-facing text; an OS error reads like Go's
+    (``<file>: no such file or directory``); anything else is reported as an internal error with its
+    text (never the Python class name) and a pointer to ``-l debug`` for the traceback."""
     from datastore.errors import DatastoreError
 
     text = " ".join(str(exc).split())
     if isinstance(exc, DatastoreError) and text:
         return text
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    if isinstance(exc, OSError) and exc.strerror:
+        reason = exc.strerror[:1].lower() + exc.strerror[1:]
+        return f"{exc.filename}: {reason}" if exc.filename else reason
+    return f"Failed to execute command: internal error: {text or 'no details'} (run with -l debug for the traceback)"
 
 
 def _silence_stdout() -> None:
