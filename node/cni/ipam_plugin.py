@@ -73,6 +73,7 @@ def _release_quietly(ipam: Any, handle: str) -> None:
 
 
 def cmd_add(invocation: Invocation, conf: NetConf, environ: Mapping[str, str]) -> dict:
+    """ADD: assign under the host lock and return the addresses."""
     node = runtime.determine_nodename(conf)
     ipam = _allocator(conf, environ)
     attrs = {"node": node, "timestamp": go_time_string(time.time_ns())}
@@ -82,6 +83,7 @@ def cmd_add(invocation: Invocation, conf: NetConf, environ: Mapping[str, str]) -
 
 
 def cmd_del(invocation: Invocation, conf: NetConf, environ: Mapping[str, str]) -> None:
+    """DEL: release by handle, then by the legacy handle; missing is fine."""
     runtime.determine_nodename(conf)
     ipam = _allocator(conf, environ)
     with runtime.ipam_lock(conf.ipam_lock_file):
@@ -91,6 +93,7 @@ def cmd_del(invocation: Invocation, conf: NetConf, environ: Mapping[str, str]) -
 
 
 def cmd_check(invocation: Invocation, conf: NetConf, environ: Mapping[str, str]) -> None:
+    """CHECK: every prevResult address is still allocated to this handle."""
     ipam = _allocator(conf, environ)
     handle = handle_id(conf.name, invocation.container_id)
     for address in result_ips(conf.prev_result or {}):

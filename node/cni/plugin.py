@@ -66,6 +66,7 @@ def delegate(invocation: Invocation, conf: NetConf, environ: Mapping[str, str], 
 
 
 def endpoint_name(node: str, invocation: Invocation) -> str:
+    """The WorkloadEndpoint name of this container's interface on ``node``."""
     from datastore.resources.endpoints import WorkloadEndpointSpec, workload_endpoint_name
 
     return workload_endpoint_name(WorkloadEndpointSpec(orchestrator=ORCHESTRATOR, node=node,
@@ -105,6 +106,7 @@ def ensure_profile(client: Any, network: str) -> None:
 
 
 def cmd_add(invocation: Invocation, conf: NetConf, environ: Mapping[str, str]) -> dict:
+    """ADD: see the module docstring."""
     from datastore.resources import from_dict
     from node.cni import netlink
 
@@ -154,6 +156,7 @@ def cmd_add(invocation: Invocation, conf: NetConf, environ: Mapping[str, str]) -
 
 
 def cmd_del(invocation: Invocation, conf: NetConf, environ: Mapping[str, str]) -> None:
+    """DEL: release the addresses, delete the endpoint and the container interface (each may be gone)."""
     from datastore.errors import NotFound
     from node.cni import netlink
 
@@ -171,6 +174,7 @@ def cmd_del(invocation: Invocation, conf: NetConf, environ: Mapping[str, str]) -
 
 
 def cmd_check(invocation: Invocation, conf: NetConf, environ: Mapping[str, str]) -> None:
+    """CHECK: the endpoint exists and the kernel state (addresses, MAC, host side, routes) matches it."""
     from node.cni import netlink
 
     node = runtime.determine_nodename(conf)

@@ -17,7 +17,6 @@ SPEC_VERSION = "1.0.0"
 SUPPORTED_VERSIONS = ("0.3.0", "0.3.1", "0.4.0", "1.0.0")
 
 ERR_INCOMPATIBLE_VERSION = 1
-ERR_UNSUPPORTED_FIELD = 2
 ERR_UNKNOWN_CONTAINER = 3
 ERR_INVALID_ENVIRONMENT = 4
 ERR_IO = 5
@@ -40,6 +39,7 @@ class CNIError(Exception):
         self.details = details
 
     def to_json(self, cni_version: str = SPEC_VERSION) -> dict[str, Any]:
+        """The error object as printed on stdout."""
         data: dict[str, Any] = {"cniVersion": cni_version, "code": self.code, "msg": self.msg}
         if self.details:
             data["details"] = self.details
@@ -58,6 +58,7 @@ class Invocation:
     path: tuple[str, ...] = ()
 
     def arg(self, name: str, default: str = "") -> str:
+        """One CNI_ARGS value."""
         return dict(self.args).get(name, default)
 
 
@@ -202,6 +203,8 @@ IPInterface = ipaddress.IPv4Interface | ipaddress.IPv6Interface
 
 @dataclass(frozen=True)
 class Interface:
+    """A result interface (the host side has only a name; the container side its MAC and netns)."""
+
     name: str
     mac: str = ""
     sandbox: str = ""
@@ -296,4 +299,5 @@ def merge_datastore_env(environ: Mapping[str, str], conf: NetConf) -> dict[str, 
 
 
 def pools_for(settings: IPAMSettings, version: int) -> Sequence[str]:
+    """The explicit pools (``ipv4_pools`` / ``ipv6_pools``) for one IP version."""
     return settings.ipv4_pools if version == 4 else settings.ipv6_pools
