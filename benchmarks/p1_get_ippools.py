@@ -98,7 +98,7 @@ def timed(argv: list[str], env: dict[str, str], stdin: str | None = None) -> tup
 
 def import_breakdown(env: dict[str, str], top: int = 8) -> list[tuple[str, float]]:
     """Cumulative import time (ms) of the heaviest top-level imports of one ``get ippools`` run."""
-    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "pycalicoctl", "get", "ippools"],
+    done = subprocess.run([sys.executable, "-X", "importtime", PYCALICOCTL, "get", "ippools"],
                           env=env, capture_output=True, text=True)
     rows = []
     for line in done.stderr.splitlines():
