@@ -171,6 +171,18 @@ def complete_namespace(ctx: click.Context, param: click.Parameter, incomplete: s
     return _matching(sorted(_lookup(ctx, namespaces) | {DEFAULT_NAMESPACE}), incomplete)
 
 
+def complete_pool_name(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """Options naming an IP pool (``ipam split --name``): the stored IPPool names."""
+    names = _lookup(ctx, lambda client: {pool.metadata.name for pool in client.list("IPPool", None)})
+    return _matching(sorted(names), incomplete)
+
+
+def complete_pool_cidr(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """Options naming an IP pool by CIDR (``ipam split --cidr``): the stored IPPools' CIDRs."""
+    cidrs = _lookup(ctx, lambda client: {str(pool.spec.cidr) for pool in client.list("IPPool", None)})
+    return _matching(sorted(cidrs), incomplete)
+
+
 def _lookup(ctx: click.Context, query: Callable[[object], set[str]]) -> set[str]:
     """Run ``query(client)`` against the datastore named by ``-c/--config``; empty on any failure
     or when it does not answer within LOOKUP_TIMEOUT seconds. Never creates a datastore."""

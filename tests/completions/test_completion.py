@@ -330,6 +330,8 @@ def test_names_from_the_datastore(config):
     assert complete(["label", "-c", config, "ippool", "pool-a"]) == []
     assert complete(["get", "-c", config, "frobs"]) == []
     assert complete(["get", "-c", config, "-n"]) == ["default", "kube-system"]
+    assert complete(["ipam", "split", "-c", config, "--name"]) == ["pool-a", "pool-b"]
+    assert complete(["ipam", "split", "-c", config, "--cidr"], "198.18.1") == ["198.18.1.0/24"]
 
 
 def test_unusable_datastores_complete_nothing(tmp_path):
