@@ -312,9 +312,9 @@ def check(show_all_ips, show_problem_ips, output, config, allow_version_mismatch
 
 @ipam.command("split", cls=CalicoCommand, doc=SPLIT_DOC)
 @click.argument("number")
-@click.option("--cidr", default="")
-@click.option("--name", default="")
-@click.option("-c", "--config", default=docs.DEFAULT_CONFIG_PATH)
+@click.option("--cidr", default="", shell_complete=completion.complete_pool_cidr)
+@click.option("--name", default="", shell_complete=completion.complete_pool_name)
+@click.option("-c", "--config", default=docs.DEFAULT_CONFIG_PATH, shell_complete=completion.complete_path)
 @click.option("--allow-version-mismatch", is_flag=True)
 def split(number, cidr, name, config, allow_version_mismatch) -> None:
     """Replace one IP pool by ``number`` pools ``split-<name>-<i>`` covering its CIDR (datastore locked)."""
