@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime
+import functools
 import ipaddress
 import json
 import time
@@ -141,14 +142,24 @@ def _start(item: tuple[int, str]) -> int:
     return item[0]
 
 
+@functools.lru_cache(maxsize=4096)
+def _pool_network(cidr: str) -> Any:
+    """The network of a pool CIDR as the validator parses it (ValueError if it does not); memoised,
+    as a bulk apply parses each new pool's CIDR for its overlap check and again for the index."""
+    from datastore.validation.netparse import parse_cidr
+
+    return parse_cidr(cidr).network
+
+
 class PoolIndex:
     """IPPools by network, for the overlap check of a new pool in O(log n) instead of a scan.
 
     Two CIDRs overlap exactly when one contains the other, so the pools overlapping a network are
     those stored at one of its supernets (one lookup per prefix length) plus those whose network
-    starts inside it (a bisect over the sorted start addresses). Networks are parsed with the
-    validator's ``parse_cidr``, once per pool; pools it cannot parse are always candidates (the
-    validator skips them itself). ``overlapping`` returns pools in insertion order, as a scan would.
+    starts inside it (a bisect over the sorted start addresses); only the prefix lengths some pool has
+    are looked up. Networks are parsed with the validator's ``parse_cidr``, once per pool; pools it
+    cannot parse are always candidates (the validator skips them itself). ``overlapping`` returns
+    pools in insertion order, as a scan would.
     """
 
     def __init__(self, pools: Iterable[tuple[str, Any]] = ()):
@@ -159,20 +170,19 @@ class PoolIndex:
         self._unparsed: set[str] = set()
         self._exact: dict[tuple[int, int, int], set[str]] = {}
         self._starts: dict[int, list[tuple[int, str]]] = {4: [], 6: []}
+        self._lengths: dict[int, dict[int, int]] = {4: {}, 6: {}}
         for key, pool in pools:
             self.put(key, pool)
 
     def put(self, key: str, pool: Any) -> None:
         """Add or replace the pool stored at ``key``."""
-        from datastore.validation.netparse import parse_cidr
-
         self._drop(key)
         if key not in self._position:
             self._position[key] = self._added
             self._added += 1
         self._pools[key] = pool
         try:
-            network = parse_cidr(pool.spec.cidr).network
+            network = _pool_network(pool.spec.cidr)
         except ValueError:
             self._unparsed.add(key)
             return
@@ -180,6 +190,8 @@ class PoolIndex:
         start = int(network.network_address)
         self._exact.setdefault((network.version, start, network.prefixlen), set()).add(key)
         insort(self._starts[network.version], (start, key))
+        lengths = self._lengths[network.version]
+        lengths[network.prefixlen] = lengths.get(network.prefixlen, 0) + 1
 
     def remove(self, key: str) -> None:
         """Forget the pool stored at ``key`` (if any)."""
@@ -194,14 +206,19 @@ class PoolIndex:
             start = int(network.network_address)
             self._exact[(network.version, start, network.prefixlen)].discard(key)
             self._starts[network.version].remove((start, key))
+            lengths = self._lengths[network.version]
+            lengths[network.prefixlen] -= 1
+            if not lengths[network.prefixlen]:
+                del lengths[network.prefixlen]
 
     def overlapping(self, network: Any) -> list[Any]:
         """The pools whose network overlaps ``network`` (and the unparseable ones), in insertion order."""
         found = set(self._unparsed)
         start, bits = int(network.network_address), network.max_prefixlen
-        for length in range(network.prefixlen + 1):
-            masked = start >> (bits - length) << (bits - length)
-            found.update(self._exact.get((network.version, masked, length), ()))
+        for length in self._lengths[network.version]:
+            if length <= network.prefixlen:
+                masked = start >> (bits - length) << (bits - length)
+                found.update(self._exact.get((network.version, masked, length), ()))
         starts = self._starts[network.version]
         low = bisect_left(starts, start, key=_start)
         high = bisect_right(starts, int(network.broadcast_address), key=_start)
@@ -321,14 +338,13 @@ class Client:
     def _prepare_ippool(self, pool: Any, current: Any | None, others: PoolIndex | None,
                         blocks: list[str] | None) -> Any:
         from datastore.validation.ippool import check_block_size_conflicts, check_ippool
-        from datastore.validation.netparse import parse_cidr
 
         other_docs: list[dict[str, object]] = []
         if current is None:
             if others is None:
                 others = self.pool_index()
             try:
-                network = parse_cidr(pool.spec.cidr).network
+                network = _pool_network(pool.spec.cidr)
             except ValueError:
                 network = None  # check_ippool rejects the CIDR before looking at other pools
             if network is not None:
