@@ -2,8 +2,9 @@
 
 Supported: text, ``{{- … -}}`` trimming, comments, field chains with Go struct names
 (``.ObjectMeta.Name``, ``.Spec.CIDR``, ``.Items`` — matched case-insensitively to the JSON names, with
-ObjectMeta/TypeMeta fields promoted as Go's embedding does; on resource dataclasses unset fields
-have Go's zero values, on plain dicts a missing key is ``<no value>``), ``$``, variables from
+ObjectMeta/TypeMeta fields promoted as Go's embedding does; on resource dataclasses only exported
+(capitalised) names resolve, unset fields have Go's zero values, timestamps print as Go's
+``time.Time`` and unknown fields are errors; on plain dicts a missing key is ``<no value>``), ``$``, variables from
 ``range $i, $v := …``, string/number/bool literals, pipelines with ``|``, ``range``/``if``/``with``
 with ``else`` and ``end``, and the functions ``index len not and or eq ne join joinAndTruncate config``.
 Values print as Go's ``fmt.Print`` does (``map[k:v]``, ``[a b]``, ``<no value>`` for a missing key).
@@ -11,7 +12,9 @@ Values print as Go's ``fmt.Print`` does (``map[k:v]``, ``[a b]``, ``<no value>``
 """
 from __future__ import annotations
 
+import functools
 import re
+import types
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
@@ -282,14 +285,57 @@ def _typed_field(obj: Any, name: str) -> Any:
         from datastore.resources import API_VERSION
 
         return API_VERSION
-    folded = name.lower()
-    for item in dataclasses.fields(obj):
-        json_names = [m.name for m in item.metadata.values() if isinstance(m, JsonField)]
-        if folded in (item.name.replace("_", ""), *(n.lower() for n in json_names)):
-            return _typed_value(getattr(obj, item.name))
-    if hasattr(obj, "metadata") and hasattr(obj, "KIND"):
-        return _typed_field(obj.metadata, name)
-    raise TemplateError(f"template: get: can't evaluate field {name} in type v3.{go_name(type(obj))}")
+    resource = hasattr(obj, "metadata") and hasattr(obj, "KIND")
+    if name[:1].isupper():
+        folded = name.lower()
+        for item in dataclasses.fields(obj):
+            if resource and item.name == "metadata":
+                continue  # Go's embedded ObjectMeta: reachable as .ObjectMeta or through its promoted fields
+            json_names = [m.name for m in item.metadata.values() if isinstance(m, JsonField)]
+            if folded in (item.name.replace("_", ""), *(n.lower() for n in json_names)):
+                value = getattr(obj, item.name)
+                if item.name in _timestamp_fields(type(obj)):
+                    return go_time(value)
+                return _typed_value(value)
+        if resource:
+            try:
+                return _typed_field(obj.metadata, name)
+            except TemplateError:
+                pass
+    if resource:
+        go_type = f"*v3.{obj.KIND.kind}"
+    elif type(obj).__name__ == "Metadata":
+        go_type = "v1.ObjectMeta"
+    else:
+        go_type = f"v3.{go_name(type(obj))}"
+    raise TemplateError(f"template: get: can't evaluate field {name} in type {go_type}")
+
+
+@functools.cache
+def _timestamp_fields(cls: type) -> frozenset[str]:
+    """The fields of a resource dataclass holding a ``metav1.Time`` (plain or pointer)."""
+    import typing
+
+    from datastore.resources.scalars import TIMESTAMP
+
+    found = set()
+    for field_name, hint in typing.get_type_hints(cls, include_extras=True).items():
+        options = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, types.UnionType) else (hint,)
+        if any(TIMESTAMP in getattr(option, "__metadata__", ()) for option in options):
+            found.add(field_name)
+    return frozenset(found)
+
+
+def go_time(value: str | None) -> str | None:
+    """A stored RFC 3339 UTC timestamp as Go's ``time.Time.String()`` prints it (zero time when
+    empty; None, a nil pointer, stays None)."""
+    if value is None:
+        return None
+    if not value:
+        return "0001-01-01 00:00:00 +0000 UTC"
+    if value.endswith("Z"):
+        return value[:-1].replace("T", " ", 1) + " +0000 UTC"
+    return value
 
 
 def _typed_value(value: Any) -> Any:
