@@ -4,10 +4,11 @@
 * Loc-RIB: per family, ``prefix -> (source key, PathAttributes)`` chosen by ``select`` (pure
   RFC 4271 §9.1.2.2 elimination returning the deciding ``Reason``; ``compare`` is its two-path
   form). A prefix held by a single source needs no comparison and no index: its source is the
-  Loc-RIB entry's; ``_multi`` lists (in arrival order) the sources of the prefixes held by several.
-  A new or lost path is decided against the current best alone (``challenge``,
-  ``unaffected_by_removal``: exact, MED-aware) and the full selection runs only when that cannot
-  tell or the best path itself changed, so N sources announcing one prefix cost O(N), not O(N²).
+  Loc-RIB entry's; ``_multi`` maps each prefix held by several sources to their ``Rank`` (the
+  precomputed criteria, in arrival order). A new or lost path is decided against the current best
+  alone (``challenge``, ``unaffected_by_removal``: exact, MED-aware); the full selection
+  (``select_ranked``, same result as ``select``) runs only when they cannot tell or the best path
+  itself changed, so N sources announcing one prefix cost O(N), not O(N²).
 * Adj-RIB-Out: per *update group* (peers that would be sent identical messages: same AS, RR-client
   flag, next-hop options, local addresses, 4-octet AS, families and enhanced route refresh),
   ``prefix -> exported attributes`` plus the changes not yet sent. UPDATE bytes are encoded once
@@ -179,6 +180,23 @@ def challenge(best: Rank, new: Rank) -> bool | None:
     return new.after < best.after
 
 
+def select_ranked(ranks: Sequence[Rank]) -> int:
+    """``select``'s winner from precomputed ranks (same elimination, same tie order)."""
+    low = min(r.before for r in ranks)
+    alive = [i for i, r in enumerate(ranks) if r.before == low]
+    if len(alive) > 1:
+        lowest: dict[int | None, int] = {}
+        for i in alive:
+            r = ranks[i]
+            if r.med < lowest.get(r.neighbour_as, r.med + 1):
+                lowest[r.neighbour_as] = r.med
+        alive = [i for i in alive if ranks[i].med == lowest[ranks[i].neighbour_as]]
+        if len(alive) > 1:
+            low = min(ranks[i].after for i in alive)
+            alive = [i for i in alive if ranks[i].after == low]
+    return alive[0]
+
+
 def unaffected_by_removal(best: Rank, gone: Rank) -> bool:
     """Whether removing a losing candidate ``gone`` surely leaves ``best`` the ``select`` winner.
 
@@ -279,7 +297,10 @@ class Rib:
     def peer_up(self, peer: PeerInfo, neg: Negotiated) -> list[bytes]:
         """Register an Established peer; return its initial UPDATEs (full table + End-of-RIB)."""
         self._leave_group(peer.key)
+        known = self._peers.get(peer.key)
         self._peers[peer.key] = peer
+        if known is not None and known != peer:
+            self._rerank(peer.key)
         self._in.setdefault(peer.key, {})
         gk = _group_key(peer, neg)
         group = self._groups.get(gk)
@@ -377,9 +398,9 @@ class Rib:
         stale = self._stale.get(key, {}).get(family)
         shared = (key, attrs)
         new_rank = None
-        ranks: dict[int, tuple] = {}
+        ranks: dict[tuple, tuple] = {}
         moved: list[Prefix] = []
-        contested: list[tuple[Prefix, tuple]] = []
+        contested: list[tuple[Prefix, dict[object, Rank]]] = []
         for prefix in prefixes:
             previous = table.get(prefix)
             table[prefix] = attrs
@@ -399,24 +420,29 @@ class Rib:
                     best[prefix] = shared
                     moved.append(prefix)
                 else:
-                    contested.append((prefix, tuple(held)))
+                    if new_rank is None:
+                        new_rank = rank(self._make_candidate(key, attrs))
+                    held[key] = new_rank
+                    contested.append((prefix, held))
                 continue
             if previous is attrs:
                 continue
-            if held is None:
-                multi[prefix] = {holder: None, key: None}
-            elif key not in held:
-                held[key] = None
-            current_rank = self._rank_of(ranks, family, current)
-            if previous is not None and not unaffected_by_removal(
-                    current_rank, rank(self._make_candidate(key, previous))):
-                contested.append((prefix, tuple(multi[prefix])))
-                continue
             if new_rank is None:
                 new_rank = rank(self._make_candidate(key, attrs))
-            verdict = challenge(current_rank, new_rank)
+            if held is None:
+                current_rank = self._rank_of(ranks, holder, current[1])
+                held = multi[prefix] = {holder: current_rank, key: new_rank}
+                verdict = challenge(current_rank, new_rank)
+            else:
+                current_rank = held[holder]
+                previous_rank = held.get(key)
+                held[key] = new_rank
+                if previous_rank is None or unaffected_by_removal(current_rank, previous_rank):
+                    verdict = challenge(current_rank, new_rank)
+                else:
+                    verdict = None
             if verdict is None:
-                contested.append((prefix, tuple(multi[prefix])))
+                contested.append((prefix, held))
             elif verdict:
                 best[prefix] = shared
                 moved.append(prefix)
@@ -527,54 +553,51 @@ class Rib:
         multi = self._multi[family]
         best = self._best[family]
         stale = self._stale.get(key, {}).get(family)
-        ranks: dict[int, tuple] = {}
-        changed: list[tuple[Prefix, tuple]] = []
+        changed: list[tuple[Prefix, dict[object, Rank] | None]] = []
         for prefix in prefixes:
-            previous = table.pop(prefix, None)
-            if previous is None:
+            if table.pop(prefix, None) is None:
                 continue
             if stale:
                 stale.discard(prefix)
             held = multi.get(prefix)
             if held is None:
-                changed.append((prefix, ()))
+                changed.append((prefix, None))
                 continue
-            del held[key]
+            gone = held.pop(key)
             if len(held) == 1:
                 del multi[prefix]
-            current = best[prefix]
-            holder = current[0]
-            if not (holder is key or holder == key) and unaffected_by_removal(
-                    self._rank_of(ranks, family, current), rank(self._make_candidate(key, previous))):
+            holder = best[prefix][0]
+            if not (holder is key or holder == key) and unaffected_by_removal(held[holder], gone):
                 continue
-            changed.append((prefix, tuple(held)))
+            changed.append((prefix, held))
         return self._decide(family, changed)
 
     def _make_candidate(self, key: object, attrs: PathAttributes) -> Candidate:
         source = self._peers.get(key) if key != LOCAL else None
         return Candidate(attrs, source, source is not None and source.asn != self.local.asn)
 
-    def _rank_of(self, ranks: dict[int, tuple], family: Family, entry: tuple[object, PathAttributes]) -> Rank:
-        """The rank of a Loc-RIB entry, memoised in ``ranks`` by the (shared) entry's identity.
+    def _rank_of(self, ranks: dict[tuple, tuple], key: object, attrs: PathAttributes) -> Rank:
+        """The rank of ``key``'s route with ``attrs``, memoised in ``ranks``.
 
-        The memo keeps each entry alive, so an id is not reused while the memo lives.
+        The memo keeps each attributes object alive, so an id is not reused while the memo lives.
         """
-        hit = ranks.get(id(entry))
+        hit = ranks.get((key, id(attrs)))
         if hit is None:
-            hit = ranks[id(entry)] = (entry, rank(self._make_candidate(entry[0], entry[1])))
+            hit = ranks[(key, id(attrs))] = (attrs, rank(self._make_candidate(key, attrs)))
         return hit[1]
 
-    def _candidate(self, key: object, family: Family, prefix: Prefix) -> Candidate:
-        return self._make_candidate(key, self._in[key][family][prefix])
+    def _rerank(self, key: object) -> None:
+        """Recompute the stored ranks of ``key``'s routes (its router id, address or AS changed)."""
+        ranks: dict[tuple, tuple] = {}
+        for family, table in self._in.get(key, {}).items():
+            multi = self._multi[family]
+            for prefix, attrs in table.items():
+                held = multi.get(prefix)
+                if held is not None:
+                    held[key] = self._rank_of(ranks, key, attrs)
 
-    def _select(self, family: Family, prefix: Prefix, held: tuple) -> tuple[object, PathAttributes]:
-        """Run the decision process over several holders of ``prefix``."""
-        cands = [self._candidate(k, family, prefix) for k in held]
-        index, _ = select(cands)
-        return held[index], cands[index].attrs
-
-    def _decide(self, family: Family, items: list[tuple[Prefix, tuple]]) -> list[BestChange]:
-        """Re-run the decision process for (prefix, its holders) pairs; update Loc-RIB and Adj-RIBs-Out.
+    def _decide(self, family: Family, items: list[tuple[Prefix, dict[object, Rank] | None]]) -> list[BestChange]:
+        """Re-run the decision process for (prefix, its holders' ranks) pairs; update Loc-RIB and Adj-RIBs-Out.
 
         Changes are grouped by their new best path so that one event (and one shared Loc-RIB
         tuple) serves every prefix that moved to the same path.
@@ -589,10 +612,10 @@ class Rib:
                     gone.append(prefix)
                 continue
             if len(held) > 1:
-                key, attrs = self._select(family, prefix, held)
+                key = list(held)[select_ranked(list(held.values()))]
             else:
-                key = held[0]
-                attrs = tables[key][family][prefix]
+                key = next(iter(held))
+            attrs = tables[key][family][prefix]
             old = best.get(prefix)
             if old is not None and old[1] is attrs and (old[0] is key or old[0] == key):
                 continue

@@ -10,7 +10,7 @@ from node.bgp.attributes import AsPath, PathAttributes
 from node.bgp.constants import IPV4_UNICAST, IPV6_UNICAST
 from node.bgp.negotiate import Negotiated
 from node.bgp.policy import LocalSpeaker, PeerInfo, export_attributes, import_problem
-from node.bgp.rib import Candidate, Rib, challenge, compare, rank, select, unaffected_by_removal
+from node.bgp.rib import Candidate, Rib, challenge, compare, rank, select, select_ranked, unaffected_by_removal
 
 V4 = ipaddress.IPv4Address
 ME = LocalSpeaker(65000, V4("198.18.0.1"))
@@ -193,6 +193,14 @@ def test_removal_vouched_for_keeps_the_winner(paths, data):
         assert rest[select(rest)[0]] is best
 
 
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.tuples(contested_attrs, st.sampled_from(MANY + [None])), min_size=1, max_size=7,
+                unique_by=lambda x: x[1]))
+def test_select_ranked_picks_what_select_picks(paths):
+    cands = [with_source(a, p) for a, p in paths]
+    assert select_ranked([rank(c) for c in cands]) == select(cands)[0]
+
+
 def test_challenge_declines_when_med_across_neighbour_ases_could_decide():
     """a (AS 65001, MED 10) loses to c (AS 65001, MED 0); a beats b (AS 65002) on router id, b beats c.
 
@@ -258,8 +266,9 @@ def test_many_holders_of_one_prefix_need_no_full_selection(monkeypatch):
     from node.bgp import rib as rib_module
 
     calls = []
-    real_select = rib_module.select
-    monkeypatch.setattr(rib_module, "select", lambda cands: calls.append(len(cands)) or real_select(cands))
+    for name in ("select", "select_ranked"):
+        real = getattr(rib_module, name)
+        monkeypatch.setattr(rib_module, name, lambda cands, real=real: calls.append(len(cands)) or real(cands))
     clients = [PeerInfo(f"c{n}", ipaddress.IPv4Address(0xC6120000 + n), 65000, ipaddress.IPv4Address(0x0A000000 + n),
                         rr_client=True, local_v4=V4("198.18.0.1")) for n in range(200, 0, -1)]
     rib = Rib(ME)
@@ -273,3 +282,19 @@ def test_many_holders_of_one_prefix_need_no_full_selection(monkeypatch):
         rib.withdraw(c.key, IPV4_UNICAST, prefixes)
     assert calls == []
     assert rib.best(IPV4_UNICAST, PREFIXES[0])[0] == clients[-1]
+
+
+def test_a_peer_back_with_a_new_router_id_is_ranked_by_it():
+    """Stale routes of a peer that returns with another router id compete with the new id."""
+    a = PeerInfo(V4("198.18.2.1"), V4("198.18.2.1"), 65000, V4("10.0.0.5"), rr_client=True, local_v4=V4("198.18.0.1"))
+    b = PeerInfo(V4("198.18.2.2"), V4("198.18.2.2"), 65000, V4("10.0.0.6"), rr_client=True, local_v4=V4("198.18.0.1"))
+    rib = Rib(ME)
+    for p in (a, b):
+        rib.peer_up(p, neg(p))
+        rib.announce(p.key, IPV4_UNICAST, PREFIXES, PathAttributes(as_path=AsPath(), next_hop=V4("198.18.0.9")))
+    assert rib.best(IPV4_UNICAST, PREFIXES[0])[0] == a
+    rib.peer_down(a.key, graceful=True)
+    a2 = PeerInfo(a.key, a.address, 65000, V4("10.0.0.9"), rr_client=True, local_v4=V4("198.18.0.1"))
+    rib.peer_up(a2, neg(a2))
+    rib.announce(b.key, IPV4_UNICAST, PREFIXES, PathAttributes(as_path=AsPath(), next_hop=V4("198.18.0.9")))
+    assert rib.best(IPV4_UNICAST, PREFIXES[0])[0] == b
