@@ -6,6 +6,7 @@ walks take ``.yaml``/``.yml``/``.json`` files in lexical order (sub-directories 
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -79,12 +80,10 @@ def parse_document(text: str) -> Any:
     if not stripped:
         return None
     if stripped[0] in "[{":
-        import json
-
         try:
-            return json.loads(stripped)
+            return json.loads(stripped, object_pairs_hook=_unique_keys)
         except ValueError:
-            pass
+            pass  # not plain JSON (or a duplicate key): the YAML parser reports it as calicoctl does
     import yaml
 
     try:
@@ -106,9 +105,22 @@ def parse_documents(documents: list[str]) -> list[Any]:
         return [parse_document(d) for d in documents]
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's pairs as a dict; ValueError on a repeated key."""
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise ValueError("duplicate key")
+    return result
+
+
+_DUPLICATE_KEY = "already set in map"
+
+
 def _yaml_error_text(exc: Any) -> str:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     problem = getattr(exc, "problem", None) or str(exc)
+    if problem.endswith(_DUPLICATE_KEY) and mark is not None:
+        return f"error converting YAML to JSON: yaml: unmarshal errors:\n  line {mark.line + 1}: {problem}"
     line = f"line {mark.line + 1}: " if mark is not None else ""
     return f"error converting YAML to JSON: yaml: {line}{problem}"
 
@@ -117,7 +129,8 @@ _LOADER: Any = None
 
 
 def _loader() -> Any:
-    """A safe loader that, like ghodss/yaml, keeps timestamps as strings."""
+    """A safe loader that, like ghodss/yaml, keeps timestamps as strings and, like go-yaml's
+    ``UnmarshalStrict`` (which calicoctl's strict YAML path uses), refuses a repeated mapping key."""
     global _LOADER
     if _LOADER is None:
         import yaml
@@ -125,7 +138,19 @@ def _loader() -> Any:
         base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
         class StringTimestampLoader(base):  # type: ignore[misc, valid-type]
-            """SafeLoader without the implicit timestamp type."""
+            """SafeLoader without the implicit timestamp type, refusing duplicate keys."""
+
+            def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+                seen: set[Any] = set()
+                for key_node, _ in node.value:
+                    key = self.construct_object(key_node, deep=True)
+                    if isinstance(key, str) or not isinstance(key, (list, dict)):
+                        if key in seen:
+                            quoted = json.dumps(key) if isinstance(key, str) else key
+                            raise yaml.constructor.ConstructorError(
+                                None, None, f"key {quoted} {_DUPLICATE_KEY}", key_node.start_mark)
+                        seen.add(key)
+                return super().construct_mapping(node, deep=deep)
 
         StringTimestampLoader.yaml_implicit_resolvers = {
             first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
