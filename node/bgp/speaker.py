@@ -9,7 +9,9 @@ and the originated prefixes; leaving the block sends a Cease to every peer.
   restarts every session.
 * Incoming connections are matched to a peer by source address. Connection collisions (RFC 4271
   §6.8) are resolved between the peer's main session and one candidate session by BGP identifier;
-  a connection arriving while Established is refused with Cease "Connection collision resolution".
+  a connection arriving while Established is refused with Cease "Connection collision resolution",
+  unless the peer negotiated graceful restart: then it is the peer's restart (as in BIRD and FRR),
+  the old session ends without a NOTIFICATION, its routes stay as stale, the new one takes over.
 * Graceful restart (RFC 4724): as helper, a peer that advertised GR and whose transport fails while
   Established keeps its routes as stale until its End-of-RIB or its restart time; as restarting
   speaker (``restarting=True``) our OPENs carry the R bit and forwarding-preserved flags until the
@@ -270,12 +272,25 @@ class Speaker:
             peer.candidate = candidate
             candidate.post(F.Event(F.EventKind.ManualStart_with_PassiveTcpEstablishment))
             candidate.adopt(reader, writer, outgoing)
+        elif state is F.State.ESTABLISHED and self._peer_restarted(peer):
+            # BIRD's bgp_incoming_connection (gr_ready): the peer restarted without our seeing the
+            # old connection close; end it like a transport failure (routes kept as stale).
+            log.info("%s: new connection while Established from a GR peer: graceful restart", peer.config.name)
+            peer.main.post(F.Event(F.EventKind.TcpConnectionFails))
+            peer.main.last_error = "Graceful restart"
+            peer.main.post(F.Event(F.EventKind.ManualStart_with_PassiveTcpEstablishment))
+            peer.main.adopt(reader, writer, outgoing)
         elif state is F.State.ESTABLISHED:
             log.info("%s: new connection while Established, refused", peer.config.name)
             writer.write(Notification.cease(CeaseSubcode.CONNECTION_COLLISION_RESOLUTION).encode())
             writer.close()
         else:
             writer.close()
+
+    def _peer_restarted(self, peer: _Peer) -> bool:
+        """A new connection of an Established peer is its restart when both sides do GR (RFC 4724)."""
+        neg = peer.main.negotiated
+        return bool(self.config.graceful_restart_time) and neg is not None and neg.peer_graceful_restart is not None
 
     # -- SessionHost ---------------------------------------------------------------------------
 

@@ -1,0 +1,90 @@
+"""Audit Q findings on graceful restart, on the wire against a scripted fake peer on loopback."""
+import asyncio
+import ipaddress
+
+from node.bgp.attributes import PathAttributes
+from node.bgp.capabilities import GracefulRestart, GracefulRestartFamily
+from node.bgp.fsm import State
+from node.bgp.message import (
+    KEEPALIVE_BYTES, Notification, Open, Update, decode_body, end_of_rib, pack_updates, split_messages,
+)
+from node.bgp.negotiate import Negotiated
+from node.bgp.speaker import Speaker
+
+from tests.bgp.test_session import GOOD_CAPS, FakePeer, config, free_port
+
+PEER = "Global_127_0_0_2"
+OLD = ipaddress.ip_network("10.77.0.0/16")
+NEW = ipaddress.ip_network("10.78.0.0/16")
+
+
+def _gr(restarting: bool) -> GracefulRestart:
+    return GracefulRestart(120, restarting=restarting, families=(GracefulRestartFamily(1, 1, True),))
+
+
+def _update(net: ipaddress.IPv4Network) -> bytes:
+    attrs = PathAttributes(next_hop=ipaddress.IPv4Address("127.0.0.2"), local_pref=100)
+    return b"".join(pack_updates((1, 1), [(int(net.network_address), net.prefixlen)], attrs, Negotiated()))
+
+
+async def _until(pred, timeout=5.0):
+    async with asyncio.timeout(timeout):
+        while not pred():
+            await asyncio.sleep(0.01)
+
+
+class _Conn:
+    """A second connection from the peer's address, decoding what our speaker sends on it."""
+
+    def __init__(self, reader, writer):
+        self.reader, self.writer, self.received, self.buffer = reader, writer, [], b""
+
+    async def wait_for(self, pred, timeout=5.0):
+        async with asyncio.timeout(timeout):
+            while not any(pred(m) for m in self.received):
+                chunk = await self.reader.read(65536)
+                assert chunk, f"connection closed by the speaker after {self.received}"
+                self.buffer += chunk
+                messages, used = split_messages(self.buffer)
+                self.buffer = self.buffer[used:]
+                self.received += [decode_body(t, b, Negotiated(families=frozenset({(1, 1)}))) for t, b in messages]
+
+
+def test_new_connection_of_an_established_gr_peer_is_its_restart():
+    """Finding 1: the peer reboots, its old connection never closes; its new connection is accepted,
+    the old routes stay (stale) until the new session's End-of-RIB, and no NOTIFICATION is sent."""
+    port = free_port()
+    key = config(port).peers[0].key
+
+    async def main():
+        fake = FakePeer(Open.build(64512, 90, "127.0.0.2", GOOD_CAPS + (_gr(False),)))
+        server = await asyncio.start_server(fake.serve, "127.0.0.2", port)
+        try:
+            async with Speaker(config(port)) as speaker:
+                await fake.wait_for(lambda m: isinstance(m, Open))
+                fake.writer.write(KEEPALIVE_BYTES + _update(OLD))
+                await fake.wait_for(lambda m: isinstance(m, Update) and m.end_of_rib is not None)
+                await _until(lambda: OLD in speaker.loc_rib())
+
+                reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=("127.0.0.2", 0))
+                conn = _Conn(reader, writer)
+                writer.write(Open.build(64512, 90, "127.0.0.2", GOOD_CAPS + (_gr(True),)).encode())
+                await conn.wait_for(lambda m: isinstance(m, Open))
+                writer.write(KEEPALIVE_BYTES)
+                await _until(lambda: speaker.peer_state(PEER) is State.ESTABLISHED)
+                await conn.wait_for(lambda m: isinstance(m, Update) and m.end_of_rib == (1, 1))
+                assert not any(isinstance(m, Notification) for m in fake.received + conn.received)
+                assert OLD in speaker.loc_rib() and speaker.rib.stale_count(key) == 1
+                assert speaker.status().peers[0].state == "Established"
+
+                writer.write(_update(NEW))
+                await _until(lambda: NEW in speaker.loc_rib())
+                assert OLD in speaker.loc_rib(), "stale routes must survive until End-of-RIB"
+                writer.write(end_of_rib((1, 1), Negotiated()))
+                await _until(lambda: OLD not in speaker.loc_rib())
+                assert NEW in speaker.loc_rib()
+                writer.close()
+        finally:
+            server.close()
+
+    asyncio.run(asyncio.wait_for(main(), 20))
