@@ -526,9 +526,8 @@ class Client:
         ``default`` unless that field is already set (either way)."""
         if resource.KIND.kind != "IPPool":
             return
-        spec = to_dict(resource)["spec"]
-        wanted = [field for mode, field in (("ipipMode", "ipipEnabled"), ("vxlanMode", "vxlanEnabled"))
-                  if spec.get(mode, "Never") != "Never"]
+        modes = ((resource.spec.ipip_mode, "ipipEnabled"), (resource.spec.vxlan_mode, "vxlanEnabled"))
+        wanted = [field for mode, field in modes if (mode or "Never") != "Never"]
         if not wanted:
             return
 
