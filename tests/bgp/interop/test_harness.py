@@ -3,6 +3,7 @@ import pytest
 
 from .configs import Neighbor, RouterSpec, bird_config, frr_config, gobgp_config, parse_bird_routes
 from .daemons import Bird, Frr, GoBGP
+from .netns import wait_for
 
 pytestmark = [pytest.mark.netns, pytest.mark.daemons]
 
@@ -85,7 +86,7 @@ def test_bird1_and_gobgpd_exchange_ipv4_and_ipv6_routes(lab, need_daemons):
     gobgp.withdraw("10.2.0.0/24")
     bird.wait_no_route("10.2.0.0/24")
     bird.stop()
-    gobgp.wait_state(a4, "Active")
+    wait_for(lambda: gobgp.session(a4).state != "Established", timeout=10, what="gobgpd to see bird go")
 
 
 def test_frr_and_bird2_exchange_routes(lab, need_daemons):
