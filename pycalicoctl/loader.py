@@ -126,6 +126,8 @@ def _yaml_error_text(exc: Any) -> str:
 
 
 _LOADER: Any = None
+# go-yaml v2's float form: unlike YAML 1.1 it needs no dot (``1e21`` is a number, not a string).
+_GO_YAML_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
 
 
 def _loader() -> Any:
@@ -156,6 +158,8 @@ def _loader() -> Any:
             first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
             for first, resolvers in base.yaml_implicit_resolvers.items()
         }
+        StringTimestampLoader.add_implicit_resolver("tag:yaml.org,2002:float", _GO_YAML_FLOAT,
+                                                    list("-+0123456789."))
         _LOADER = StringTimestampLoader
     return _LOADER
 

@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import math
 import re
 from typing import Any, Mapping, Sequence
 
@@ -150,20 +151,28 @@ def to_json(objects: Sequence[Mapping[str, Any]]) -> str:
     else:
         payload = [go_order(o) for o in objects]
     import json
+    import os
 
-    text = json.dumps(_integral_floats(payload), indent=2, ensure_ascii=False, default=_json_default)
+    token = os.urandom(16).hex()  # per call, so no stored string can imitate a float marker
+    text = json.dumps(_go_floats(payload, token), indent=2, ensure_ascii=False, default=_json_default)
+    if token in text:
+        text = re.sub(f'"{token}([-+.e0-9]+)"', lambda m: m.group(1), text)
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029") + "\n"
 
 
-def _integral_floats(value: Any) -> Any:
-    """Go prints integral float64 values without a fraction (``1000000``, not ``1000000.0``)."""
+def _go_floats(value: Any, token: str) -> Any:
+    """Floats as Go's encoding/json writes them: integral values without a fraction (``1000000``,
+    not ``1000000.0``); others become ``token`` + Go's text (``0.000001``, not ``1e-06``; see
+    :func:`go_json_number`), a string the caller unquotes after ``json.dumps``."""
     if isinstance(value, float) and value == value and abs(value) < 1e21 and value == int(value):
         return int(value)
+    if isinstance(value, float) and math.isfinite(value):
+        return token + go_json_number(value)
     if isinstance(value, Mapping):
-        return {k: _integral_floats(v) for k, v in value.items()}
+        return {k: _go_floats(v, token) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_integral_floats(v) for v in value]
+        return [_go_floats(v, token) for v in value]
     return value
 
 
@@ -210,7 +219,7 @@ def _dumper() -> Any:
     def represent_float(dumper: Any, data: float) -> Any:
         if data == int(data) and abs(data) < 1e21:
             return dumper.represent_scalar("tag:yaml.org,2002:int", str(int(data)))
-        return dumper.represent_scalar("tag:yaml.org,2002:float", go_json_number(data))
+        return dumper.represent_scalar("tag:yaml.org,2002:float", go_float_v(data))
 
     def represent_mapping(dumper: Any, data: Mapping) -> Any:
         return dumper.represent_dict(dict(data))
@@ -220,6 +229,7 @@ def _dumper() -> Any:
 
     GoDumper.add_representer(str, represent_str)
     GoDumper.add_representer(float, represent_float)
+    GoDumper.add_implicit_resolver("tag:yaml.org,2002:float", _GO_FLOAT, list("-+0123456789."))
     GoDumper.add_multi_representer(Mapping, represent_mapping)
     GoDumper.add_representer(tuple, represent_sequence)
     _DUMPER = GoDumper
