@@ -18,6 +18,9 @@ and the originated prefixes; leaving the block sends a Cease to every peer.
   session with that peer is Established again, and we defer advertising (RFC 4724 §4.1) until every
   configured peer sent its End-of-RIB or our restart time ran out. End-of-RIB always follows the
   initial table.
+* Route refresh (RFC 2918) and enhanced route refresh (RFC 7313): a request is answered with the
+  family's table and End-of-RIB, or BoRR/EoRR around it; a peer's own BoRR..EoRR re-advertisement
+  withdraws what it did not repeat. BoRR/EoRR are never taken for requests.
 * Route changes: ``subscribe(callback)`` gets every ``rib.BestChange``; ``changes()`` is an async
   iterator over a bounded queue that yields ``RESYNC`` (re-read ``loc_rib``) if the consumer falls
   behind instead of growing without bound.
@@ -41,9 +44,11 @@ from typing import AsyncIterator, Callable, Coroutine
 
 from . import fsm as F
 from .attributes import AsPath, PathAttributes
-from .capabilities import FourOctetAs, GracefulRestart, GracefulRestartFamily, Multiprotocol, RouteRefresh
+from .capabilities import (
+    EnhancedRouteRefresh, FourOctetAs, GracefulRestart, GracefulRestartFamily, Multiprotocol, RouteRefresh,
+)
 from .config import PeerConfig, SpeakerConfig
-from .constants import AFI, SAFI, CeaseSubcode
+from .constants import AFI, SAFI, CeaseSubcode, RouteRefreshType
 from .control import PeerStatus, SpeakerStatus
 from .message import Notification, Open, RouteRefresh as RouteRefreshMessage, Update
 from .negotiate import Negotiated, check_open, negotiate
@@ -100,6 +105,7 @@ class Speaker:
         self._originated: dict[Family, dict] = {}
         self._joining: dict[str, Session] = {}
         self._held: dict[str, list[Update]] = {}
+        self._refreshing: dict[str, dict[Family, set]] = {}
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -213,6 +219,7 @@ class Speaker:
 
     def _remove_peer(self, peer: _Peer, subcode: int) -> None:
         del self._peers[peer.key]
+        self._refreshing.pop(peer.key, None)
         if peer.key in self._eor_wanted:
             self._eor_seen(peer.key, None)
         if peer.candidate is not None:
@@ -298,7 +305,7 @@ class Speaker:
         """Our OPEN towards a peer."""
         cfg = self.config
         caps: list = [Multiprotocol(afi, safi) for afi, safi in session.peer.families]
-        caps += [RouteRefresh(), FourOctetAs(cfg.asn)]
+        caps += [RouteRefresh(), EnhancedRouteRefresh(), FourOctetAs(cfg.asn)]
         if cfg.graceful_restart_time:
             restarting = session.peer.key in self._restart_pending
             caps.append(GracefulRestart(
@@ -363,16 +370,41 @@ class Speaker:
         if key in self._joining:
             self._held.setdefault(key, []).append(update)
             return
-        self._publish(self._rib.receive(key, update))
+        self._receive(key, update)
         self._schedule_flush()
+
+    def _receive(self, key: str, update: Update) -> None:
+        refreshing = self._refreshing.get(key)
+        if refreshing:
+            for family, prefixes, _ in update.announced():
+                stale = refreshing.get(family)
+                if stale:
+                    stale.difference_update(prefixes)
+        self._publish(self._rib.receive(key, update))
         if self._eor_wanted and update.end_of_rib is not None:
             self._eor_seen(key, update.end_of_rib)
 
     def refresh_requested(self, session: Session, request: RouteRefreshMessage) -> None:
-        """Answer a ROUTE-REFRESH with the family's Adj-RIB-Out and End-of-RIB (after any deferral)."""
-        if session.peer.key in self._deferred:
+        """A ROUTE-REFRESH: a request (subtype 0) is answered with the family's Adj-RIB-Out and
+        End-of-RIB, or BoRR/EoRR around it (after any deferral). With enhanced route refresh
+        negotiated, the peer's BoRR marks its routes of the family stale and its EoRR withdraws
+        those not re-advertised in between (RFC 7313 §4); other subtypes are ignored (§5)."""
+        key = session.peer.key
+        family = (request.afi, request.safi)
+        if request.subtype == RouteRefreshType.NORMAL:
+            if key not in self._deferred:
+                session.send(b"".join(self._rib.refresh(key, family)))
             return
-        session.send(b"".join(self._rib.refresh(session.peer.key, (request.afi, request.safi))))
+        if not session.negotiated.enhanced_route_refresh or family not in session.negotiated.families:
+            log.info("%s: ignoring ROUTE-REFRESH subtype %d", session.peer.name, request.subtype)
+            return
+        if request.subtype == RouteRefreshType.BEGIN_OF_RIB:
+            self._refreshing.setdefault(key, {})[family] = set(self._rib.adj_rib_in(key, family))
+        elif request.subtype == RouteRefreshType.END_OF_RIB:
+            stale = self._refreshing.get(key, {}).pop(family, None)
+            if stale:
+                self._publish(self._rib.withdraw(key, family, stale))
+                self._schedule_flush()
 
     def session_down(self, session: Session, retain_routes: bool) -> None:
         """A session went to Idle: handle collision roles, GR helper or withdrawal."""
@@ -393,6 +425,7 @@ class Speaker:
             return
         self._joining.pop(peer.key, None)
         self._held.pop(peer.key, None)
+        self._refreshing.pop(peer.key, None)
         self._deferred.discard(peer.key)
         neg = session.negotiated
         gr = neg.peer_graceful_restart if neg is not None else None
@@ -473,9 +506,7 @@ class Speaker:
                     session.send(b"".join(dump))
             for key in joining:
                 for update in self._held.pop(key, ()):
-                    self._publish(self._rib.receive(key, update))
-                    if self._eor_wanted and update.end_of_rib is not None:
-                        self._eor_seen(key, update.end_of_rib)
+                    self._receive(key, update)
         self._send_pending()
 
     def _eor_seen(self, key: str, family: Family | None) -> None:

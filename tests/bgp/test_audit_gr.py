@@ -1,12 +1,14 @@
-"""Audit Q findings on graceful restart, on the wire against a scripted fake peer on loopback."""
+"""Audit Q findings (graceful restart, route refresh), on the wire against a scripted fake peer on loopback."""
 import asyncio
 import ipaddress
 
 from node.bgp.attributes import PathAttributes
-from node.bgp.capabilities import GracefulRestart, GracefulRestartFamily
+from node.bgp.capabilities import EnhancedRouteRefresh, GracefulRestart, GracefulRestartFamily
+from node.bgp.config import OriginatedRoute
+from node.bgp.constants import RouteRefreshType
 from node.bgp.fsm import State
 from node.bgp.message import (
-    KEEPALIVE_BYTES, Notification, Open, Update, decode_body, end_of_rib, pack_updates, split_messages,
+    KEEPALIVE_BYTES, Notification, Open, RouteRefresh as RouteRefreshMsg, Update, decode_body, end_of_rib, pack_updates, split_messages,
 )
 from node.bgp.negotiate import Negotiated
 from node.bgp.speaker import Speaker
@@ -88,3 +90,72 @@ def test_new_connection_of_an_established_gr_peer_is_its_restart():
             server.close()
 
     asyncio.run(asyncio.wait_for(main(), 20))
+
+
+def _refresh_run(peer_caps, body):
+    port = free_port()
+
+    async def main():
+        fake = FakePeer(Open.build(64512, 90, "127.0.0.2", GOOD_CAPS + peer_caps))
+        server = await asyncio.start_server(fake.serve, "127.0.0.2", port)
+        try:
+            async with Speaker(config(port, [OriginatedRoute(ipaddress.ip_network("10.1.0.0/24"))])) as speaker:
+                await fake.wait_for(lambda m: isinstance(m, Open))
+                fake.writer.write(KEEPALIVE_BYTES)
+                await fake.wait_for(lambda m: isinstance(m, Update) and m.end_of_rib == (1, 1))
+                await body(speaker, fake)
+        finally:
+            server.close()
+
+    asyncio.run(asyncio.wait_for(main(), 20))
+
+
+def _eors(fake):
+    return sum(1 for m in fake.received if isinstance(m, Update) and m.end_of_rib == (1, 1))
+
+
+def test_borr_and_eorr_are_not_refresh_requests():
+    """Finding 4: BoRR/EoRR from a peer without enhanced route refresh are ignored; only subtype 0
+    makes us resend the table. Messages are handled in order: once the UPDATE sent after them is in
+    the Loc-RIB, every answer is written, and our own ROUTE-REFRESH request follows them all."""
+    async def body(speaker, fake):
+        fake.writer.write(RouteRefreshMsg(1, 1, RouteRefreshType.BEGIN_OF_RIB).encode()
+                          + RouteRefreshMsg(1, 1, RouteRefreshType.END_OF_RIB).encode()
+                          + RouteRefreshMsg(1, 1).encode() + _update(NEW))
+        await _until(lambda: NEW in speaker.loc_rib())
+        speaker.request_refresh(PEER)
+        await fake.wait_for(lambda m: isinstance(m, RouteRefreshMsg))
+        assert _eors(fake) == 2
+        assert [m for m in fake.received if isinstance(m, RouteRefreshMsg)] == [RouteRefreshMsg(1, 1)]
+        assert speaker.peer_state(PEER) is State.ESTABLISHED
+
+    _refresh_run((), body)
+
+
+def test_enhanced_route_refresh_answer_is_bracketed_by_borr_and_eorr():
+    """We advertise capability 70; with a peer that does too, a request gets BoRR, table, EoRR."""
+    async def body(speaker, fake):
+        ours = next(m for m in fake.received if isinstance(m, Open))
+        assert any(isinstance(c, EnhancedRouteRefresh) for c in ours.capabilities)
+        assert speaker.negotiated(PEER).enhanced_route_refresh
+        fake.received.clear()
+        fake.writer.write(RouteRefreshMsg(1, 1).encode())
+        await fake.wait_for(lambda m: m == RouteRefreshMsg(1, 1, RouteRefreshType.END_OF_RIB))
+        kinds = [(type(m).__name__, getattr(m, "subtype", None)) for m in fake.received]
+        assert kinds == [("RouteRefresh", 1), ("Update", None), ("RouteRefresh", 2)]
+        assert fake.received[1].nlri == ((0x0A010000, 24),) and _eors(fake) == 0
+
+    _refresh_run((EnhancedRouteRefresh(),), body)
+
+
+def test_peer_enhanced_refresh_withdraws_what_it_did_not_repeat():
+    """RFC 7313 §4: routes of the peer not re-advertised between its BoRR and EoRR are removed."""
+    async def body(speaker, fake):
+        fake.writer.write(_update(OLD) + _update(NEW))
+        await _until(lambda: OLD in speaker.loc_rib() and NEW in speaker.loc_rib())
+        fake.writer.write(RouteRefreshMsg(1, 1, RouteRefreshType.BEGIN_OF_RIB).encode() + _update(NEW)
+                          + RouteRefreshMsg(1, 1, RouteRefreshType.END_OF_RIB).encode())
+        await _until(lambda: OLD not in speaker.loc_rib())
+        assert NEW in speaker.loc_rib()
+
+    _refresh_run((EnhancedRouteRefresh(),), body)
