@@ -20,6 +20,7 @@ The socket speaks BIRD's control protocol closely enough for BIRD clients (birdc
 JSON status document (what ``pycalicoctl node status`` reads)::
 
     {"router_id": "198.18.0.1", "asn": 64512, "pid": 1234,
+     "loc_rib": {"ipv4": 5, "ipv6": 0},         # best routes in the Loc-RIB per family
      "peers": [{"name": "Mesh_198_18_0_2",       # BIRD-style protocol name
                 "address": "198.18.0.2", "port": 179,
                 "family": "ipv4",                  # of the peer address: ipv4 | ipv6
@@ -94,6 +95,7 @@ class SpeakerStatus:
     asn: int
     peers: tuple[PeerStatus, ...]
     pid: int = 0
+    loc_rib: tuple[tuple[str, int], ...] = ()
 
 
 def format_since(since: float, now: float) -> str:
@@ -109,6 +111,7 @@ def status_json(status: SpeakerStatus) -> dict:
         "router_id": status.router_id,
         "asn": status.asn,
         "pid": status.pid,
+        "loc_rib": dict(status.loc_rib),
         "peers": [
             {
                 "name": p.name,

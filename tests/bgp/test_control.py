@@ -56,6 +56,12 @@ def test_json_document():
     assert down["info"] == "Received: Administrative shutdown" and down["type"] == "node specific"
 
 
+def test_json_document_carries_the_loc_rib_counts():
+    status = SpeakerStatus("198.18.0.1", 64512, (UP,), loc_rib=(("ipv4", 100000), ("ipv6", 7)))
+    assert status_json(status)["loc_rib"] == {"ipv4": 100000, "ipv6": 7}
+    assert status_json(STATUS)["loc_rib"] == {}
+
+
 def test_answer_other_commands():
     assert answer("show status", STATUS, NOW).endswith("0013 Daemon is up and running\n")
     assert "1011-Router ID is 198.18.0.1" in answer("show status", STATUS, NOW)
