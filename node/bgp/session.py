@@ -99,6 +99,9 @@ class SessionHost(Protocol):
     def session_down(self, session: "Session", retain_routes: bool) -> None:
         """The session left a state where it had routes (or never got there)."""
 
+    def connection_lost(self, session: "Session") -> None:
+        """The connection closed in OpenSent without a NOTIFICATION: the FSM waits in Active."""
+
     def spawn(self, coro: Coroutine, name: str) -> asyncio.Task:
         """Run a task owned by the host's TaskGroup."""
 
@@ -263,6 +266,8 @@ class Session:
             if skip_notification and isinstance(action, F.SendNotification):
                 continue
             self._execute(action)
+        if before is F.State.OPENSENT and self.fsm.state is F.State.ACTIVE:
+            self.host.connection_lost(self)
 
     def _execute(self, action: F.Action) -> None:
         if isinstance(action, F.ProcessUpdate):

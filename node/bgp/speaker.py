@@ -440,6 +440,14 @@ class Speaker:
             self._publish(self._rib.peer_down(peer.key))
         self._schedule_flush()
 
+    def connection_lost(self, session: Session) -> None:
+        """A collision candidate whose connection closed is retired at once: it must neither block
+        the peer's next incoming connection nor start connecting on its own."""
+        peer = self._peers.get(session.peer.key)
+        if peer is not None and session is peer.candidate:
+            peer.candidate = None
+            session.retire()
+
     def _keep_or_sweep_stale(self, peer: _Peer, neg: Negotiated) -> None:
         """RFC 4724 section 4.2 on re-establishment: stale routes of a family survive only if the new
         OPEN's Graceful Restart capability lists it with the forwarding-state (F) bit; the rest wait for

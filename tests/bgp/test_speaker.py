@@ -218,7 +218,8 @@ def test_connection_collision_leaves_one_session():
     port = free_port()
 
     async def main():
-        # both sides active with a tiny retry: they connect to each other at about the same time
+        # both sides active with a tiny retry: they may connect to each other at about the same time.
+        # This checks convergence only; test_audit_collision.py forces the collision itself.
         a_cfg = speaker_config("127.0.0.1", [peer("127.0.0.2", port=port)], port,
                                prefixes=[OriginatedRoute(net("10.1.0.0/24"))])
         b_cfg = speaker_config("127.0.0.2", [peer("127.0.0.1", port=port)], port,
