@@ -373,9 +373,12 @@ class Client:
     # -- CRUD ------------------------------------------------------------------------------------
 
     def get(self, kind: str, name: str, namespace: str = "") -> Any:
-        """The stored resource; NotFound (``resource does not exist: Kind(name) with error: <nil>``)."""
+        """The stored resource; NotFound (``resource does not exist: Kind(name) with error: <nil>``, also
+        for an empty name: libcalico-go's key builder has no name check, the lookup just finds nothing)."""
         if kind == "Profile" and name == DEFAULT_ALLOW_PROFILE:
             return _default_allow_profile()
+        if not name:
+            raise NotFound(_unnamed(kind, namespace))
         key = self._key(kind, name, namespace)
         try:
             return self.decode(self.backend.get(key))
@@ -496,6 +499,8 @@ class Client:
         """Delete and return the stored resource (compare-and-delete when ``resource_version`` is given)."""
         self._check_read_only(kind, "delete")
         _check_kubernetes_owned(kind, name, namespace, "delete")
+        if not name:
+            raise NotFound(_unnamed(kind, namespace))
         key = self._key(kind, name, namespace)
         ident = ResourceId(kind, name, namespace if KINDS[kind].namespaced else "")
         revision = _parse_revision(resource_version) if resource_version else None
@@ -867,6 +872,11 @@ def _with_workload_endpoint_name(resource: Any) -> Any:
 
     name = assign_or_check_workload_endpoint_name(to_dict(resource))
     return resource if name == resource.metadata.name else resource.with_metadata(name=name)
+
+
+def _unnamed(kind: str, namespace: str) -> ResourceId:
+    """The identifier of a lookup without a name (``IPPool()``, ``WorkloadEndpoint(ns/)``)."""
+    return ResourceId(kind, "", namespace if KINDS[kind].namespaced else "")
 
 
 def _identified(ident: ResourceId, resource_version: str) -> Any:

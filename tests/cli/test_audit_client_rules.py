@@ -87,3 +87,13 @@ spec: {}
     assert good.code == 0, good
     replaced = calicoctl("replace", "-f", "-", stdin=peer.replace("[nosuch, f1]", "[f1, gone]"))
     assert "error with field BGPPeer.Spec.Filters = '[gone]' (BGPFilter(s) not found)" in replaced.err
+
+
+def test_get_and_delete_without_a_name_find_nothing(client, calicoctl):
+    """Audit finding 11b: libcalico-go's key builder has no name check, so the lookup finds nothing."""
+    before = snapshot(client)
+    deleted = calicoctl("delete", "ippool")
+    assert deleted.err == "Failed to delete 'IPPool' resource: resource does not exist: IPPool() with error: <nil>\n\n"
+    unnamed = calicoctl("delete", "-f", "-", stdin=_wep("", "pod-z"))
+    assert "resource does not exist: WorkloadEndpoint(ns1/) with error: <nil>" in unnamed.err
+    assert snapshot(client) == before
