@@ -804,9 +804,18 @@ class ResourceWatch:
         self._watch = watch
 
     def __iter__(self):
+        """PUTs of values that do not parse are skipped (as in a list); a DELETE whose last value
+        does not parse (or is absent) still yields the deleted resource's identity."""
         for event in self._watch:
-            for _, resource in Client.decode_readable((event.kv,)):
-                yield ResourceEvent(event.type.value, resource)
+            try:
+                resource = Client.decode(event.kv)
+            except ParseError:
+                if event.type.value != "DELETE":
+                    continue
+                key = keys.parse_key(event.kv.key)
+                resource = _identified(ResourceId(key.kind, key.name, key.namespace),
+                                       str(event.kv.mod_revision))
+            yield ResourceEvent(event.type.value, resource)
 
     def cancel(self) -> None:
         self._watch.cancel()

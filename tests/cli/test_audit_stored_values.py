@@ -77,3 +77,27 @@ def test_client_decode_wrong_type_in_stored_value_is_a_parse_error(client):
     with pytest.raises(ParseError, match="cannot parse the stored value of .*ippools/typed: .*blockSize"):
         client.get("IPPool", "typed")
     assert [p.metadata.name for p in client.list("IPPool")] == []
+
+
+def test_watch_skips_unparseable_puts_and_keeps_deletes(client):
+    import threading
+
+    listed = client.list("IPPool")
+    watch = client.watch("IPPool", int(listed.resource_version))
+    events = []
+
+    def reader():
+        for event in watch:
+            events.append(event)
+            if len(events) == 2:
+                return
+
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    _store(client, "corrupt", b"not json")
+    client.backend.delete(keys.ResourceKey("IPPool", "corrupt").path)
+    _store(client, "future", json.dumps(FUTURE_POOL).encode())
+    thread.join(5)
+    watch.cancel()
+    assert [(e.type, e.resource.metadata.name) for e in events] == [("DELETE", "corrupt"), ("PUT", "future")]
+    assert events[1].resource.spec.cidr == "10.244.0.0/16"
