@@ -2,8 +2,10 @@
 
 Runs one ``Speaker`` from a YAML/JSON file (see config.py), serves the control socket named in
 the file, re-reads the file on SIGHUP (a bad file is logged and the running configuration kept),
-and on SIGTERM/SIGINT sends a Cease to every peer and exits 0. ``--restarting`` advertises the
-graceful-restart R bit (we are coming back after a restart, like BIRD's ``-R``).
+and on SIGTERM/SIGINT sends a Cease to every peer and exits 0 (as BIRD does). SIGUSR2 is a graceful
+stop for a restart (like BIRD 2's ``graceful restart`` command): sessions close without a
+NOTIFICATION, so GR peers keep our routes until the next instance, started with ``--restarting``,
+sends End-of-RIB. ``--restarting`` advertises the graceful-restart R bit (like BIRD's ``-R``).
 """
 from __future__ import annotations
 
@@ -32,11 +34,18 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 async def serve(path: str, config: FileConfig, restarting: bool) -> None:
-    """Run until SIGTERM/SIGINT, reloading ``path`` on SIGHUP."""
+    """Run until SIGTERM/SIGINT (or SIGUSR2: graceful stop), reloading ``path`` on SIGHUP."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     reload = asyncio.Event()
+    graceful = asyncio.Event()
+
+    def graceful_stop() -> None:
+        graceful.set()
+        stop.set()
+
     loop.add_signal_handler(signal.SIGTERM, stop.set)
+    loop.add_signal_handler(signal.SIGUSR2, graceful_stop)
     loop.add_signal_handler(signal.SIGINT, stop.set)
     loop.add_signal_handler(signal.SIGHUP, reload.set)
     async with Speaker(config.speaker, restarting=restarting) as speaker:
@@ -69,6 +78,9 @@ async def serve(path: str, config: FileConfig, restarting: bool) -> None:
                         log.error("reload could not be applied completely: %s", exc)
                         continue
                     log.info("configuration reloaded: %d peers", len(new.speaker.peers))
+            if graceful.is_set():
+                log.info("graceful stop: closing sessions without NOTIFICATION")
+                await speaker.shutdown(graceful=True)
         finally:
             if control is not None:
                 await control.close()

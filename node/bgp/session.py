@@ -175,14 +175,16 @@ class Session:
                 else F.EventKind.ManualStart)
         self.post(F.Event(kind))
 
-    def stop(self, subcode: int = CeaseSubcode.ADMINISTRATIVE_SHUTDOWN) -> None:
-        """ManualStop with a Cease of ``subcode`` if a BGP connection is open; then retire."""
+    def stop(self, subcode: int = CeaseSubcode.ADMINISTRATIVE_SHUTDOWN, *, notify: bool = True) -> None:
+        """ManualStop with a Cease of ``subcode`` if a BGP connection is open, then retire. With
+        ``notify`` False the connection just closes (graceful stop: a GR peer keeps our routes)."""
         if self._conn is not None:
             self._closing.add(self._conn.writer)
         if self.state in (F.State.OPENSENT, F.State.OPENCONFIRM, F.State.ESTABLISHED):
-            note = Notification.cease(subcode)
-            self._send(note.encode())
-            self._teardown_notice(note)
+            if notify:
+                note = Notification.cease(subcode)
+                self._send(note.encode())
+                self._teardown_notice(note)
             self._apply_all(F.Event(F.EventKind.ManualStop), skip_notification=True)
         else:
             self.post(F.Event(F.EventKind.ManualStop))

@@ -4,6 +4,13 @@
 ``await speaker.apply(config)`` reconciles listen address, router id, AS, cluster id, the peer set
 and the originated prefixes; leaving the block sends a Cease to every peer.
 
+Shutdown keeps forwarding state, like BIRD's kernel protocol with ``persist`` in Calico's
+configuration: no route change is published while stopping, so a route programmer leaves the
+kernel routes in place for the next instance (which runs with ``restarting=True`` and sets the GR
+forwarding-state bit truthfully). ``shutdown(graceful=True)`` (BIRD 2's ``graceful restart``
+command) closes the sessions without a NOTIFICATION, so GR peers keep our routes as stale until we
+are back; the plain shutdown sends Cease "Administrative shutdown" and peers drop our routes.
+
 * Peers are keyed by address and port (``PeerConfig.key``). A changed peer is restarted with Cease "Other configuration
   change", a removed one gets Cease "Peer de-configured"; a change of router id, AS or cluster id
   restarts every session.
@@ -105,6 +112,7 @@ class Speaker:
         self._originated: dict[Family, dict] = {}
         self._joining: dict[str, Session] = {}
         self._held: dict[str, list[Update]] = {}
+        self._stopping = False
         self._refreshing: dict[str, dict[Family, set]] = {}
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -134,13 +142,15 @@ class Speaker:
                 return None
             raise
 
-    async def shutdown(self) -> None:
-        """Cease every session (administrative shutdown), close the listener."""
+    async def shutdown(self, graceful: bool = False) -> None:
+        """Close every session (Cease "Administrative shutdown", or no NOTIFICATION at all when
+        ``graceful``) and the listener; route programmers get no withdrawals (see the module doc)."""
+        self._stopping = True
         if self._deferral_timer is not None:
             self._deferral_timer.cancel()
         sessions = [s for p in self._peers.values() for s in p.sessions()]
         for peer in list(self._peers.values()):
-            self._remove_peer(peer, CeaseSubcode.ADMINISTRATIVE_SHUTDOWN)
+            self._remove_peer(peer, CeaseSubcode.ADMINISTRATIVE_SHUTDOWN, notify=not graceful)
         await self._close_listener()
         await asyncio.gather(*(s.wait_closed() for s in sessions))
 
@@ -217,14 +227,14 @@ class Speaker:
         return Session(config, self, local_address=self.config.listen_address,
                        max_write_buffer=self._max_write_buffer)
 
-    def _remove_peer(self, peer: _Peer, subcode: int) -> None:
+    def _remove_peer(self, peer: _Peer, subcode: int, notify: bool = True) -> None:
         del self._peers[peer.key]
         self._refreshing.pop(peer.key, None)
         if peer.key in self._eor_wanted:
             self._eor_seen(peer.key, None)
         if peer.candidate is not None:
-            peer.candidate.stop(CeaseSubcode.ADMINISTRATIVE_SHUTDOWN)
-        peer.main.stop(subcode)
+            peer.candidate.stop(CeaseSubcode.ADMINISTRATIVE_SHUTDOWN, notify=notify)
+        peer.main.stop(subcode, notify=notify)
         if peer.restart_timer is not None:
             peer.restart_timer.cancel()
         self._publish(self._rib.peer_down(peer.key))
@@ -558,7 +568,7 @@ class Speaker:
                     peer.main.send(data)
 
     def _publish(self, changes: list[BestChange]) -> None:
-        if not changes:
+        if not changes or self._stopping:
             return
         for callback in self._callbacks:
             for change in changes:

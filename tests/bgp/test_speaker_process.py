@@ -141,3 +141,34 @@ def test_busy_listen_port_exits_1_with_the_reason(tmp_path):
         result = subprocess.run([sys.executable, "-m", "node.bgp", "--config", str(conf)], capture_output=True,
                                 text=True, timeout=20)
     assert (result.returncode, result.stderr) == (1, "error: [Errno 98] Address already in use\n")
+
+
+def test_sigusr2_is_a_graceful_stop_the_helper_keeps_our_routes(tmp_path):
+    """Audit Q finding 6: SIGUSR2 closes the session without a NOTIFICATION and exits 0; the GR
+    helper keeps the route as stale (SIGTERM, above, sends a Cease and the route goes)."""
+    port = free_port()
+    conf = tmp_path / "speaker.json"
+    write_config(conf, port, tmp_path / "bird.ctl", ["10.7.0.0/24"])
+    r7 = ipaddress.ip_network("10.7.0.0/24")
+    procs = []
+
+    async def main():
+        cfg = SpeakerConfig(router_id=ipaddress.IPv4Address("127.0.0.1"), asn=64512, listen_address="127.0.0.1",
+                            listen_port=port, peers=(PeerConfig(ipaddress.ip_address("127.0.0.2"), 64512, port=port,
+                                                                passive=True),))
+        async with Speaker(cfg) as helper:
+            procs.append(start(conf))
+            await wait_for(lambda: r7 in helper.loc_rib(), what="route from the process")
+            procs[0].send_signal(signal.SIGUSR2)
+            assert await asyncio.to_thread(procs[0].wait, 5) == 0
+            await wait_for(lambda: helper.peer_state("Global_127_0_0_2") is not State.ESTABLISHED, what="down")
+            assert helper.status().peers[0].last_error == "Socket: Connection closed"
+            assert r7 in helper.loc_rib() and helper.rib.stale_count(f"127.0.0.2:{port}") == 1
+
+    try:
+        asyncio.run(asyncio.wait_for(main(), 30))
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
