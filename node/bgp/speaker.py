@@ -641,7 +641,8 @@ class Speaker:
                 prefixes_received=received, prefixes_accepted=received,
                 prefixes_sent=self._rib.advertised_count(peer.key)))
         return SpeakerStatus(router_id=str(self.config.router_id), asn=self.config.asn, peers=tuple(peers),
-                             pid=os.getpid())
+                             pid=os.getpid(), loc_rib=(("ipv4", self._rib.loc_rib_size((AFI.IPV4, SAFI.UNICAST))),
+                                                       ("ipv6", self._rib.loc_rib_size((AFI.IPV6, SAFI.UNICAST)))))
 
 
 def _label(session: Session) -> str:
