@@ -2,7 +2,7 @@
 tiered policy names, WorkloadEndpoint names, and BGPPeer filters that must exist."""
 from __future__ import annotations
 
-from tests.cli.conftest import snapshot
+from tests.cli.cli_support import snapshot
 
 TIER = """apiVersion: projectcalico.org/v3
 kind: Tier

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.cli.conftest import snapshot
+from tests.cli.cli_support import snapshot
 
 UNMANAGEABLE = {
     "CalicoNodeStatus": "spec: {node: node1, classes: [Agent], updatePeriodSeconds: 10}",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datastore import keys
 
-from tests.cli.conftest import snapshot
+from tests.cli.cli_support import snapshot
 
 KNP = """apiVersion: projectcalico.org/v3
 kind: NetworkPolicy

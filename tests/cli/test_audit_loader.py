@@ -6,7 +6,7 @@ import pytest
 
 from pycalicoctl import loader
 
-from tests.cli.conftest import snapshot
+from tests.cli.cli_support import snapshot
 
 DUPLICATE = ("apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: d\n  name: e\n"
              "spec: {cidr: 10.70.0.0/16}\n")

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import snapshot  # type: ignore[import-not-found]
+from tests.cli.cli_support import snapshot  # type: ignore[import-not-found]
 
 GOOD = ("apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: good\n"
         "spec:\n  cidr: 10.0.0.0/24\n")

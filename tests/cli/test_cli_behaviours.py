@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from datastore.resources import from_dict
+from tests.cli.cli_support import invoke  # type: ignore[import-not-found]
 
 POOL = ("apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: {name}\n"
         "spec:\n  cidr: {cidr}\n")
@@ -151,7 +152,6 @@ def test_output_flag_spellings(calicoctl):
 
 
 def test_version_without_cluster_information(datastore_client):
-    from conftest import invoke  # type: ignore[import-not-found]
 
     result = invoke(datastore_client, ["version"])
     assert result.code == 1
@@ -163,7 +163,6 @@ def test_version_without_cluster_information(datastore_client):
 def test_version_flags(calicoctl):
     bad = calicoctl("version", "--poll", "soon")
     assert (bad.code, bad.out, bad.err) == (1, "", "Invalid poll duration specified: 0s\n")
-    from conftest import invoke  # type: ignore[import-not-found]
 
     unreachable = invoke(None, ["version", "-c", "/nonexistent/calicoctl.cfg"])
     assert unreachable.code == 0

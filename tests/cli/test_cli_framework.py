@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from conftest import invoke  # type: ignore[import-not-found]
+from tests.cli.cli_support import invoke  # type: ignore[import-not-found]
 from pycalicoctl import docs
 from pycalicoctl.cli import expand_long_prefixes, parse_global_options
 

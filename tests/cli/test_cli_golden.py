@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import strip_volatile  # type: ignore[import-not-found]
+from tests.cli.cli_support import strip_volatile  # type: ignore[import-not-found]
 
 POOLS = """\
 apiVersion: projectcalico.org/v3

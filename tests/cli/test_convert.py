@@ -11,7 +11,7 @@ from pycalicoctl.convert import (
     ConvertError, LoadError, convert_name, convert_name_no_dots, convert_resource, convert_rule, convert_selector,
     ip_to_name, k8s_selector, load_resources, normalize_name, simplify_ports,
 )
-from tests.cli.conftest import invoke
+from tests.cli.cli_support import invoke
 
 
 def _convert(kind: str, metadata: dict, spec: dict | None = None) -> dict:

@@ -11,7 +11,7 @@ from datastore.ipam.allocator import AssignRequest
 from datastore.ipam.service import ipam_for
 from datastore.resources import from_dict
 from pycalicoctl.migrate import EXPORT_PLURALS
-from tests.cli.conftest import invoke, snapshot, strip_volatile
+from tests.cli.cli_support import invoke, snapshot, strip_volatile
 
 SUCCESS = ("Datastore information successfully imported. Please refer to the datastore migration "
            "documentation for next steps.\n")

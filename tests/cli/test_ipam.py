@@ -9,7 +9,7 @@ from datastore.ipam.service import ipam_for
 from datastore.keys import IPAMConfigKey
 from datastore.resources import from_dict
 from pycalicoctl.ipamprint import go_g5, percent
-from tests.cli.conftest import invoke, snapshot
+from tests.cli.cli_support import invoke, snapshot
 
 ip = ipaddress.ip_address
 

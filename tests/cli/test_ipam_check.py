@@ -10,7 +10,7 @@ from datastore.ipam.service import ipam_for
 from datastore.keys import HandleKey
 from datastore.resources import from_dict, to_dict
 from pycalicoctl.engine import CLIENT_VERSION
-from tests.cli.conftest import invoke
+from tests.cli.cli_support import invoke
 
 ip = ipaddress.ip_address
 

@@ -1,6 +1,6 @@
 """`pycalicoctl ipam split` on real datastores: calicoctl's messages, the lock requirement, the new pools."""
 from datastore.resources import from_dict, to_dict
-from tests.cli.conftest import invoke, snapshot
+from tests.cli.cli_support import invoke, snapshot
 
 
 def setup_pool(client, locked=True):

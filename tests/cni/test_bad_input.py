@@ -3,7 +3,7 @@ import pytest
 
 from datastore.ipam.allocator import AssignRequest
 from datastore.ipam.service import ipam_for
-from tests.cli.conftest import snapshot
+from tests.cli.cli_support import snapshot
 from tests.cni.conftest import ip, make_pool
 
 CONTAINER = "feedfacefeedface"

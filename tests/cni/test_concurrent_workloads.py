@@ -3,7 +3,7 @@ compare-and-swap races for real): distinct addresses, `ipam check` clean, and DE
 from concurrent.futures import ThreadPoolExecutor
 
 from datastore.ipam.service import ipam_for
-from tests.cli.conftest import invoke
+from tests.cli.cli_support import invoke
 from tests.cni.conftest import ip
 
 WORKLOADS = 6

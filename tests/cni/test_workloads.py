@@ -4,7 +4,7 @@ import json
 import subprocess
 
 from datastore.ipam.service import ipam_for
-from tests.cli.conftest import invoke
+from tests.cli.cli_support import invoke
 from tests.cni.conftest import NETWORK, ip
 
 CONTAINER = "0123456789abcdef0123"
