@@ -152,6 +152,18 @@ def resolve_namespace(target: Target, options: Options, action: Action) -> str:
     return target.namespace or options.namespace or "default"
 
 
+def require_version_match(client: Any, allowed: bool) -> None:
+    """calicoctl's ``common.CheckVersionMismatch`` for the non-resource commands (ipam, datastore):
+    raise CommandError with the mismatch text unless ``--allow-version-mismatch`` was given."""
+    if allowed:
+        return
+    mismatch = version_mismatch(client)
+    if mismatch:
+        from pycalicoctl.errors import CommandError
+
+        raise CommandError(mismatch)
+
+
 def execute(action: Action, options: Options, client_factory: Callable[[], Any],
             stdin: TextIO | None = None) -> Results:
     """Run ``action`` over every target, collecting per-resource successes and errors."""

@@ -134,13 +134,9 @@ def _client(config: str) -> Any:
 
 
 def _check_version(client: Any, allow_version_mismatch: bool) -> None:
-    from pycalicoctl.engine import version_mismatch
+    from pycalicoctl.engine import require_version_match
 
-    if allow_version_mismatch or _state().allow_version_mismatch:
-        return
-    mismatch = version_mismatch(client)
-    if mismatch:
-        raise CommandError(mismatch)
+    require_version_match(client, allow_version_mismatch or _state().allow_version_mismatch)
 
 
 def _datastore_type(config: str) -> str:

@@ -126,6 +126,14 @@ def _client(config: str):
     return click.get_current_context().ensure_object(CliContext).get_client(config)
 
 
+def _check_version(config: str, allow_version_mismatch: bool) -> None:
+    """calicoctl runs its version-mismatch check first in every ipam sub-command."""
+    from pycalicoctl.engine import require_version_match
+
+    state = click.get_current_context().ensure_object(CliContext)
+    require_version_match(_client(config), allow_version_mismatch or state.allow_version_mismatch)
+
+
 def _ipam(config: str):
     from datastore.ipam.service import ipam_for
 
@@ -157,6 +165,7 @@ def show(ip, show_blocks, show_borrowed, show_configuration, config, allow_versi
 
     if sum(bool(x) for x in (ip, show_blocks, show_borrowed, show_configuration)) > 1:
         raise UsageFailure(docs.usage_section(SHOW_DOC))
+    _check_version(config, allow_version_mismatch)
     address = _parse_ip(ip) if ip is not None else None
     allocator = _ipam(config)
     if address is not None:
@@ -185,6 +194,7 @@ def configure(strict, max_blocks, config, allow_version_mismatch) -> None:
 
     from datastore.ipam.allocator import IPAMError
 
+    _check_version(config, allow_version_mismatch)
     if strict in _GO_TRUE:
         value = True
     elif strict in _GO_FALSE:
@@ -219,6 +229,7 @@ def configure(strict, max_blocks, config, allow_version_mismatch) -> None:
 @click.option("--allow-version-mismatch", is_flag=True)
 def release(ip, reports, force, config, allow_version_mismatch) -> None:
     """Release one IP, or the leaked IPs and handles common to check reports."""
+    _check_version(config, allow_version_mismatch)
     if ip is not None:
         address = _parse_ip(ip)
         allocator = _ipam(config)
@@ -297,6 +308,7 @@ def check(show_all_ips, show_problem_ips, output, config, allow_version_mismatch
     from datastore.ipam.check import ReportMeta, analyse, report_json
     from datastore.ipam.service import check_input
 
+    _check_version(config, allow_version_mismatch)
     client = _client(config)
     _out("Checking IPAM for inconsistencies...\n\n")
     result = analyse(check_input(client))
@@ -323,6 +335,7 @@ def split(number, cidr, name, config, allow_version_mismatch) -> None:
     from datastore.errors import DatastoreError, NotFound
     from datastore.ipam.usage import split_cidr
 
+    _check_version(config, allow_version_mismatch)
     if not cidr and not name:
         raise CommandError("No name or CIDR provided. Provide a name or CIDR to denote the IP pool to split.")
     client = _client(config)

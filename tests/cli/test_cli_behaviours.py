@@ -272,3 +272,16 @@ def test_go_template_join_functions(calicoctl):
     truncated = calicoctl("get", "gnetsets", "nets", "-o",
                           'go-template={{range .}}{{joinAndTruncate .Spec.Nets "," 20}}|{{join .Labels ","}}{{end}}')
     assert truncated.out == "198.18.1.0/24,198...|a=one,b=two"
+
+
+def test_ipam_commands_check_the_version_first(client, calicoctl):
+    _set_cluster_version(client, "v3.28.0")
+    mismatch = ("Version mismatch.\nClient Version:   v3.29.7\nCluster Version:  3.28.0\n"
+                "Use --allow-version-mismatch to override.\n")
+    for args in (["ipam", "show"], ["ipam", "show", "--ip=not-an-ip"], ["ipam", "check"],
+                 ["ipam", "release", "--ip=10.1.0.1"], ["ipam", "configure", "--strictaffinity=true"],
+                 ["ipam", "split", "2", "--name=p"]):
+        got = calicoctl(*args)
+        assert (got.code, got.out, got.err) == (1, "", mismatch + "\n"), args
+    assert calicoctl("ipam", "configure", "--strictaffinity=true", "--allow-version-mismatch").code == 0
+    assert calicoctl("--allow-version-mismatch", "ipam", "show").code == 0
