@@ -23,8 +23,9 @@ are back; the plain shutdown sends Cease "Administrative shutdown" and peers dro
   Established keeps its routes as stale until its End-of-RIB or its restart time; as restarting
   speaker (``restarting=True``) our OPENs carry the R bit and forwarding-preserved flags until the
   session with that peer is Established again, and we defer advertising (RFC 4724 §4.1) until every
-  configured peer sent its End-of-RIB or our restart time ran out. End-of-RIB always follows the
-  initial table.
+  configured peer sent its End-of-RIB or our restart time ran out; Loc-RIB changes are withheld
+  from route programmers until then too (one final change per prefix). End-of-RIB always follows
+  the initial table.
 * Route refresh (RFC 2918) and enhanced route refresh (RFC 7313): a request is answered with the
   family's table and End-of-RIB, or BoRR/EoRR around it; a peer's own BoRR..EoRR re-advertisement
   withdraws what it did not repeat. BoRR/EoRR are never taken for requests.
@@ -113,6 +114,7 @@ class Speaker:
         self._joining: dict[str, Session] = {}
         self._held: dict[str, list[Update]] = {}
         self._stopping = False
+        self._withheld: dict[Family, dict] = {}
         self._refreshing: dict[str, dict[Family, set]] = {}
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -547,6 +549,7 @@ class Speaker:
             self._deferral_timer.cancel()
             self._deferral_timer = None
         self._eor_wanted = {}
+        self._publish_withheld()
         self._send_pending()  # still skips the deferred peers: their full table follows
         deferred, self._deferred = self._deferred, set()
         for key in deferred:
@@ -556,6 +559,19 @@ class Speaker:
             families = sorted(peer.main.negotiated.families)
             peer.main.send(b"".join(m for family in families for m in self._rib.refresh(key, family)))
         log.info("selection deferral over: tables sent to %d peers", len(deferred))
+
+    def _publish_withheld(self) -> None:
+        """Publish the Loc-RIB changes held back during deferral, one final change per prefix."""
+        withheld, self._withheld = self._withheld, {}
+        grouped: dict[tuple[Family, int, int], tuple] = {}
+        for family, table in withheld.items():
+            for prefix, (attrs, source) in table.items():
+                entry = grouped.get((family, id(attrs), id(source)))
+                if entry is None:
+                    entry = grouped[(family, id(attrs), id(source))] = (family, attrs, source, [])
+                entry[3].append(prefix)
+        self._publish([BestChange(family, tuple(prefixes), attrs, source)
+                       for family, attrs, source, prefixes in grouped.values()])
 
     def _send_pending(self) -> None:
         for out in self._rib.take_updates():
@@ -569,6 +585,13 @@ class Speaker:
 
     def _publish(self, changes: list[BestChange]) -> None:
         if not changes or self._stopping:
+            return
+        if self._eor_wanted:
+            # RFC 4724 section 4.1: selection is deferred; only the final choice is published.
+            for change in changes:
+                table = self._withheld.setdefault(change.family, {})
+                for prefix in change.prefixes:
+                    table[prefix] = (change.attrs, change.source)
             return
         for callback in self._callbacks:
             for change in changes:

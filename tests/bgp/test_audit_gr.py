@@ -4,7 +4,7 @@ import ipaddress
 
 from node.bgp.attributes import PathAttributes
 from node.bgp.capabilities import EnhancedRouteRefresh, GracefulRestart, GracefulRestartFamily
-from node.bgp.config import OriginatedRoute
+from node.bgp.config import OriginatedRoute, PeerConfig, SpeakerConfig
 from node.bgp.constants import RouteRefreshType
 from node.bgp.fsm import State
 from node.bgp.message import (
@@ -159,3 +159,41 @@ def test_peer_enhanced_refresh_withdraws_what_it_did_not_repeat():
         assert NEW in speaker.loc_rib()
 
     _refresh_run((EnhancedRouteRefresh(),), body)
+
+
+def test_restarting_speaker_publishes_only_the_final_choice_after_deferral():
+    """Finding 7: during selection deferral (RFC 4724 §4.1) a route programmer sees nothing; when the
+    last End-of-RIB is in it gets one change per prefix, the final best path (no interim churn)."""
+    port = free_port()
+    learned = ipaddress.ip_network("10.88.0.0/16")
+    worse = PathAttributes(next_hop=ipaddress.IPv4Address("127.0.0.2"), local_pref=50)
+
+    async def main():
+        fake = FakePeer(Open.build(64512, 90, "127.0.0.2", GOOD_CAPS + (GracefulRestart(120),)))
+        server = await asyncio.start_server(fake.serve, "127.0.0.2", port)
+        peers = (PeerConfig(ipaddress.ip_address("127.0.0.2"), 64512, port=port, connect_retry_time=1),
+                 PeerConfig(ipaddress.ip_address("127.0.0.3"), 64512, port=port, connect_retry_time=1, passive=True))
+        cfg = SpeakerConfig(router_id=ipaddress.IPv4Address("127.0.0.1"), asn=64512, listen_address="127.0.0.1",
+                            listen_port=port, peers=peers, graceful_restart_time=30)
+        other = SpeakerConfig(router_id=ipaddress.IPv4Address("127.0.0.3"), asn=64512, listen_address="127.0.0.3",
+                              listen_port=port, prefixes=(OriginatedRoute(learned),),
+                              peers=(PeerConfig(ipaddress.ip_address("127.0.0.1"), 64512, port=port,
+                                                connect_retry_time=1),))
+        try:
+            async with Speaker(cfg, restarting=True) as speaker:
+                published = []
+                speaker.subscribe(published.append)
+                await fake.wait_for(lambda m: isinstance(m, Open))
+                fake.writer.write(KEEPALIVE_BYTES + b"".join(pack_updates(
+                    (1, 1), [(int(learned.network_address), 16)], worse, Negotiated()))
+                    + end_of_rib((1, 1), Negotiated()))
+                await _until(lambda: learned in speaker.loc_rib())
+                assert published == [], "nothing is published while selection is deferred"
+                async with Speaker(other):
+                    await fake.wait_for(lambda m: isinstance(m, Update) and m.end_of_rib is not None)
+                    flat = [(p, c.attrs.local_pref, str(c.source.address)) for c in published for p in c.prefixes]
+                    assert flat == [((int(learned.network_address), 16), 100, "127.0.0.3")]
+        finally:
+            server.close()
+
+    asyncio.run(asyncio.wait_for(main(), 30))
