@@ -15,6 +15,8 @@ import ipaddress
 import re
 from typing import Any, Callable, Mapping
 
+from datastore.resources.serde import json_kind
+
 API_V3 = "projectcalico.org/v3"
 K8S_NETWORKING = "networking.k8s.io/v1"
 
@@ -153,21 +155,13 @@ def _strict(data: Any, allowed: tuple[str, ...]) -> dict[str, Any]:
         return {}
     if not isinstance(data, Mapping):
         raise LoadError("error unmarshaling JSON: while decoding JSON: json: cannot unmarshal "
-                        f"{_json_kind(data)} into Go value of type object")
+                        f"{json_kind(data)} into Go value of type object")
     for key in data:
         if key not in allowed:
             raise _unknown_field(str(key))
     return dict(data)
 
 
-def _json_kind(value: Any) -> str:
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, bool):
-        return "bool"
-    return "number"
 
 
 def _list_of(data: Any, allowed: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -175,7 +169,7 @@ def _list_of(data: Any, allowed: tuple[str, ...]) -> list[dict[str, Any]]:
         return []
     if not isinstance(data, list):
         raise LoadError("error unmarshaling JSON: while decoding JSON: json: cannot unmarshal "
-                        f"{_json_kind(data)} into Go value of type array")
+                        f"{json_kind(data)} into Go value of type array")
     return [_strict(item, allowed) for item in data]
 
 
@@ -188,7 +182,7 @@ def load_resources(document: Any) -> list[dict[str, Any]]:
     for item in items:
         if not isinstance(item, Mapping):
             raise LoadError("error unmarshaling JSON: while decoding JSON: json: cannot unmarshal "
-                            f"{_json_kind(item)} into Go value of type unversioned.TypeMetadata")
+                            f"{json_kind(item)} into Go value of type unversioned.TypeMetadata")
         kind, version = str(item.get("kind") or ""), str(item.get("apiVersion") or "")
         if (kind, version) == ("NetworkPolicy", K8S_NETWORKING):
             resources.append(_k8s_policy(item))
@@ -293,7 +287,7 @@ def _rules(data: Any) -> list[dict[str, Any]]:
         return []
     if not isinstance(data, list):
         raise LoadError("error unmarshaling JSON: while decoding JSON: json: cannot unmarshal "
-                        f"{_json_kind(data)} into Go value of type []v1.Rule")
+                        f"{json_kind(data)} into Go value of type []v1.Rule")
     return [convert_rule(r) for r in data]
 
 

@@ -343,6 +343,7 @@ def _patch(client: Any, target: Target, namespace: str, options: Options) -> Any
 
     from datastore.errors import DatastoreError, ParseError
     from datastore.resources import from_dict
+    from datastore.resources.serde import json_kind
 
     current = client.get(target.kind.kind, target.name, namespace)
     try:
@@ -351,7 +352,7 @@ def _patch(client: Any, target: Target, namespace: str, options: Options) -> Any
         raise EngineError(f"performing strategic merge patch: {go_json_syntax_error(exc)}") from None
     if not isinstance(patch, dict):
         raise EngineError("performing strategic merge patch: json: cannot unmarshal "
-                          f"{_json_kind(patch)} into Go value of type map[string]interface {{}}")
+                          f"{json_kind(patch)} into Go value of type map[string]interface {{}}")
     merged = strategic_merge(current.to_dict(), patch)
     try:
         patched = from_dict(merged)
@@ -380,16 +381,6 @@ def go_json_syntax_error(exc: Any) -> str:
     return f"invalid character {exc.doc[exc.pos]!r} {context}"
 
 
-def _json_kind(value: Any) -> str:
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, bool):
-        return "bool"
-    if value is None:
-        return "null"
-    return "number"
 
 
 def strategic_merge(original: Any, patch: Any) -> Any:

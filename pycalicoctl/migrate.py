@@ -16,6 +16,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
+from datastore.resources.serde import json_kind
+
 # The v3 plurals calicoctl v3.29 exports, in its order (nodes before the kinds naming nodes).
 EXPORT_PLURALS: tuple[str, ...] = (
     "ippools", "bgppeers", "tiers", "globalnetworkpolicies", "globalnetworksets", "hostendpoints",
@@ -221,7 +223,7 @@ def parse_cluster_info(text: str) -> tuple[str, str]:
     if not isinstance(data, dict):
         raise MigrateError("Failed to update cluster information: Error reading exported cluster info for "
                            "migration: json: cannot unmarshal "
-                           f"{_json_kind(data)} into Go value of type v3.ClusterInformation")
+                           f"{json_kind(data)} into Go value of type v3.ClusterInformation")
     spec = data.get("spec") if isinstance(data.get("spec"), dict) else {}
     return str(spec.get("clusterGUID") or ""), str(spec.get("calicoVersion") or "")
 
@@ -239,7 +241,7 @@ def parse_ipam(text: str) -> list[IPAMRecord]:
         raise MigrateError(f"Failed to read IPAM resources: {_go_syntax(exc)}\n") from None
     if not isinstance(data, dict):
         raise MigrateError("Failed to read IPAM resources: json: cannot unmarshal "
-                           f"{_json_kind(data)} into Go value of type migrate.migrateIPAM\n")
+                           f"{json_kind(data)} into Go value of type migrate.migrateIPAM\n")
     records: list[IPAMRecord] = []
     try:
         for entry in _entries(data, "block_affinities"):
@@ -280,15 +282,3 @@ def _go_syntax(exc: json.JSONDecodeError) -> str:
     from pycalicoctl.engine import go_json_syntax_error
 
     return go_json_syntax_error(exc)
-
-
-def _json_kind(value: Any) -> str:
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, bool):
-        return "bool"
-    if value is None:
-        return "null"
-    return "number"

@@ -223,6 +223,8 @@ _INT_RANGES = {
 
 def json_kind(value: object) -> str:
     """The JSON kind Go names in ``cannot unmarshal <kind>`` messages."""
+    if value is None:
+        return "null"
     if isinstance(value, bool):
         return "bool"
     if isinstance(value, (int, float)):
