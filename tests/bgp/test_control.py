@@ -158,3 +158,21 @@ def test_routes_json_and_close_ends_idle_clients(tmp_path):
         {"prefix": "fd00::/64", "next_hop": "", "as_path": [], "origin": "Incomplete", "med": None,
          "local_pref": None, "communities": [], "originator_id": None, "cluster_list": [], "from": None},
     ]}
+
+
+def test_a_running_speaker_reports_its_loc_rib_sizes():
+    import ipaddress
+
+    from node.bgp.config import OriginatedRoute, SpeakerConfig
+    from node.bgp.speaker import Speaker
+
+    config = SpeakerConfig(
+        router_id=ipaddress.IPv4Address("127.0.0.1"), asn=64512, listen_address="127.0.0.1", listen_port=0,
+        prefixes=tuple(OriginatedRoute(ipaddress.ip_network(p))
+                       for p in ("10.1.0.0/24", "10.2.0.0/24", "fd00:198:18:1::/64")))
+
+    async def main():
+        async with Speaker(config) as speaker:
+            return status_json(speaker.status())["loc_rib"]
+
+    assert asyncio.run(main()) == {"ipv4": 2, "ipv6": 1}
