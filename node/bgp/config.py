@@ -9,6 +9,7 @@ standalone process needs (control socket path). File format (YAML or JSON, same 
     listen_port: 179
     cluster_id: 198.18.0.1         # route-reflector cluster id, default = router_id
     graceful_restart_time: 120     # advertised restart time, 0 disables GR
+    stale_path_time: 360           # GR helper: longest wait for a re-established peer's End-of-RIB
     control_socket: /var/run/calico/bird.ctl
     peers:
       - address: 198.18.0.2        # required
@@ -152,6 +153,7 @@ class SpeakerConfig:
     listen_port: int = 179
     cluster_id: ipaddress.IPv4Address | None = None
     graceful_restart_time: int = 120
+    stale_path_time: int = 360
     peers: tuple[PeerConfig, ...] = ()
     prefixes: tuple[OriginatedRoute, ...] = ()
 
@@ -159,6 +161,8 @@ class SpeakerConfig:
         _check_asn("asn", self.asn)
         if not 0 <= self.graceful_restart_time <= 0xFFF:
             raise ConfigError("graceful_restart_time", "must be 0..4095")
+        if self.stale_path_time < 1:
+            raise ConfigError("stale_path_time", "must be at least 1")
         seen: set[str] = set()
         for i, peer in enumerate(self.peers):
             if peer.key in seen:
@@ -245,6 +249,7 @@ _PEER_FIELDS = {"address", "asn", "name", "kind", "port", "passive", "password",
                 "next_hop_self", "next_hop_keep"}
 _PREFIX_FIELDS = {"prefix", "next_hop", "origin", "med", "local_pref", "communities"}
 _TOP_FIELDS = {"router_id", "asn", "listen_address", "listen_port", "cluster_id", "graceful_restart_time",
+               "stale_path_time",
                "control_socket", "peers", "prefixes"}
 
 
@@ -337,8 +342,9 @@ def config_from_dict(data: dict[str, Any]) -> FileConfig:
         if cluster.version != 4:
             raise ConfigError("cluster_id", "must be an IPv4 dotted quad")
         kw["cluster_id"] = cluster
-    if "graceful_restart_time" in data:
-        kw["graceful_restart_time"] = _int(data["graceful_restart_time"], "graceful_restart_time")
+    for name in ("graceful_restart_time", "stale_path_time"):
+        if name in data:
+            kw[name] = _int(data[name], name)
     kw["peers"] = tuple(_peer(p, f"peers[{i}]") for i, p in enumerate(data.get("peers") or ()))
     kw["prefixes"] = tuple(_prefix(p, f"prefixes[{i}]") for i, p in enumerate(data.get("prefixes") or ()))
     control = data.get("control_socket")

@@ -20,7 +20,8 @@ are back; the plain shutdown sends Cease "Administrative shutdown" and peers dro
   unless the peer negotiated graceful restart: then it is the peer's restart (as in BIRD and FRR),
   the old session ends without a NOTIFICATION, its routes stay as stale, the new one takes over.
 * Graceful restart (RFC 4724): as helper, a peer that advertised GR and whose transport fails while
-  Established keeps its routes as stale until its End-of-RIB or its restart time; as restarting
+  Established keeps its routes as stale until its End-of-RIB or its restart time (after it is back:
+  End-of-RIB or our ``stale_path_time``); as restarting
   speaker (``restarting=True``) our OPENs carry the R bit and forwarding-preserved flags until the
   session with that peer is Established again, and we defer advertising (RFC 4724 §4.1) until every
   configured peer sent its End-of-RIB or our restart time ran out; Loc-RIB changes are withheld
@@ -463,7 +464,8 @@ class Speaker:
     def _keep_or_sweep_stale(self, peer: _Peer, neg: Negotiated) -> None:
         """RFC 4724 section 4.2 on re-establishment: stale routes of a family survive only if the new
         OPEN's Graceful Restart capability lists it with the forwarding-state (F) bit; the rest wait for
-        End-of-RIB, or the restart time again at most."""
+        End-of-RIB, or our stale-path time at most (FRR ``stalepath-time``; not the peer's restart
+        time, which a peer may set low while its table takes long to arrive)."""
         if not self._rib.stale_count(peer.key):
             return
         gr = neg.peer_graceful_restart
@@ -474,7 +476,7 @@ class Speaker:
         self._schedule_flush()
         if self._rib.stale_count(peer.key):
             peer.restart_timer = asyncio.get_running_loop().call_later(
-                max(gr.restart_time, 1), self._restart_expired, peer.key)
+                self.config.stale_path_time, self._restart_expired, peer.key)
 
     def _restart_expired(self, key: str) -> None:
         peer = self._peers.get(key)

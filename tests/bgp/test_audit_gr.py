@@ -1,5 +1,6 @@
 """Audit Q findings (graceful restart, route refresh), on the wire against a scripted fake peer on loopback."""
 import asyncio
+import dataclasses
 import ipaddress
 
 from node.bgp.attributes import PathAttributes
@@ -197,3 +198,31 @@ def test_restarting_speaker_publishes_only_the_final_choice_after_deferral():
             server.close()
 
     asyncio.run(asyncio.wait_for(main(), 30))
+
+
+def test_stale_routes_after_the_restart_wait_for_our_stale_path_time_not_the_peers_restart_time():
+    """Finding 8: the peer is back (F bit set, restart time 120 s) but never sends End-of-RIB; its
+    stale routes go when our stale_path_time (1 s here) runs out."""
+    port = free_port()
+    cfg = dataclasses.replace(config(port), stale_path_time=1)
+
+    async def main():
+        fake = FakePeer(Open.build(64512, 90, "127.0.0.2", GOOD_CAPS + (_gr(False),)))
+        server = await asyncio.start_server(fake.serve, "127.0.0.2", port)
+        try:
+            async with Speaker(cfg) as speaker:
+                await fake.wait_for(lambda m: isinstance(m, Open))
+                fake.writer.write(KEEPALIVE_BYTES + _update(OLD))
+                await _until(lambda: OLD in speaker.loc_rib())
+                reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=("127.0.0.2", 0))
+                conn = _Conn(reader, writer)
+                writer.write(Open.build(64512, 90, "127.0.0.2", GOOD_CAPS + (_gr(True),)).encode() + KEEPALIVE_BYTES)
+                await conn.wait_for(lambda m: isinstance(m, Update) and m.end_of_rib == (1, 1))
+                assert OLD in speaker.loc_rib() and speaker.rib.stale_count(cfg.peers[0].key) == 1
+                await _until(lambda: OLD not in speaker.loc_rib(), timeout=4)
+                assert speaker.peer_state(PEER) is State.ESTABLISHED
+                writer.close()
+        finally:
+            server.close()
+
+    asyncio.run(asyncio.wait_for(main(), 20))

@@ -12,7 +12,7 @@ from node.bgp.constants import AFI, SAFI, OriginCode
 
 FULL = {
     "router_id": "198.18.0.1", "asn": "1.10", "listen_address": "198.18.0.1", "listen_port": 1179,
-    "cluster_id": "1.2.3.4", "graceful_restart_time": 90, "control_socket": "/tmp/x.ctl",
+    "cluster_id": "1.2.3.4", "graceful_restart_time": 90, "stale_path_time": 30, "control_socket": "/tmp/x.ctl",
     "peers": [
         {"address": "198.18.0.2", "asn": 64512, "kind": "node-to-node mesh", "passive": True,
          "password": "pw", "rr_client": True, "hold_time": 30, "keepalive_time": 5, "ttl_security": True,
@@ -33,6 +33,7 @@ def test_full_file_round_trip(tmp_path):
     assert cfg.control_socket == "/tmp/x.ctl"
     assert sp.router_id == ipaddress.IPv4Address("198.18.0.1") and sp.asn == 65546
     assert sp.listen_address == "198.18.0.1" and sp.listen_port == 1179 and sp.graceful_restart_time == 90
+    assert sp.stale_path_time == 30 and config_from_dict({"router_id": "1.1.1.1", "asn": 1}).speaker.stale_path_time == 360
     assert sp.effective_cluster_id == ipaddress.IPv4Address("1.2.3.4")
     mesh, v6 = sp.peers
     assert mesh == PeerConfig(
@@ -70,6 +71,7 @@ def test_yaml_file(tmp_path):
     ({"peers": [{"address": "1.2.3.4", "asn": 1, "families": ["ipx"]}]}, "peers[0].families[0]"),
     ({"peers": [{"address": "1.2.3.4", "asn": 1, "passive": "yes"}]}, "peers[0].passive"),
     ({"peers": [{"address": "1.2.3.4", "asn": 1}, {"address": "1.2.3.4", "asn": 2}]}, "peers[1].address"),
+    ({"stale_path_time": 0}, "stale_path_time"),
     ({"prefixes": ["10.0.0.1/24"]}, "prefixes[0].prefix"),
     ({"prefixes": [{"prefix": "10.0.0.0/24", "communities": ["1:x"]}]}, "prefixes[0].communities[0]"),
     ({"prefixes": [{"prefix": "10.0.0.0/24", "origin": "bgp"}]}, "prefixes[0].origin"),
