@@ -176,12 +176,40 @@ def test_route_reflector_between_two_real_clients(lab, need_daemons, kind1, kind
     assert "10.70.1.0/24" in speaker.routes(4)
 
 
+def gr_helping(daemon, address, prefix) -> bool:
+    """True while the real daemon itself reports graceful-restart helper state for our session.
+
+    BIRD (1.6 and 2) prints "Neighbor graceful restart active" in ``show protocols all``; FRR and
+    GoBGP mark the routes they keep as stale.
+    """
+    if isinstance(daemon, Bird):
+        name = "p_" + address.replace(".", "_")
+        return "Neighbor graceful restart active" in daemon.birdc(f"show protocols all {name}")
+    if isinstance(daemon, Frr):
+        data = json.loads(daemon.vtysh(f"show bgp ipv4 unicast {prefix} json"))
+        return any(path.get("stale") for path in data.get("paths", []))
+    out = daemon.gobgp("global", "rib", "-a", "ipv4", prefix, "-j")
+    data = json.loads(out) if out.strip() else {}
+    return any(path.get("stale") for paths in data.values() for path in paths)
+
+
+DEFERRAL = 6  # seconds our restarted speaker defers its End-of-RIB (its restart time)
+
+
 @pytest.mark.parametrize("kind", DAEMONS)
 def test_graceful_restart_peer_keeps_our_routes_until_end_of_rib(lab, pair, need_daemons, kind):
+    """RFC 4724 with us as the restarting speaker: the real peer keeps our routes as stale while
+    we are gone and after we are back, until our End-of-RIB; then what we no longer announce goes.
+
+    The restarted speaker also has a peer that never comes up, so its selection deferral (and
+    with it our End-of-RIB) lasts DEFERRAL seconds: a window in which the real peer must still
+    hold the prefix we dropped, and must still say it is helping.
+    """
     need_daemons(kind)
     us, them, link = pair
     us4, them4 = str(link.a4.ip), str(link.b4.ip)
-    peer = start_daemon(kind, lab, them, RouterSpec(them4, 65002, (Neighbor(us4, 65001),),
+    # The real peer is passive: one connection per session, so no collision can end a session.
+    peer = start_daemon(kind, lab, them, RouterSpec(them4, 65002, (Neighbor(us4, 65001, passive=True),),
                                                     ("10.66.1.0/24",), graceful_restart=True))
     spec = RouterSpec(us4, 65001, (Neighbor(them4, 65002),), OUR_PREFIXES,
                       graceful_restart=True, restart_time=60)
@@ -189,18 +217,43 @@ def test_graceful_restart_peer_keeps_our_routes_until_end_of_rib(lab, pair, need
     peer.wait_state(us4)
     peer.wait_route("10.65.1.0/24")
     peer.wait_route("10.65.2.0/24")
+    assert not gr_helping(peer, us4, "10.65.2.0/24")
 
     speaker.kill()
     wait_for(lambda: peer.session(us4).state != "Established", timeout=15,
              what=f"{kind} to notice the speaker is gone")
-    routes = peer.routes(4)
-    assert {"10.65.1.0/24", "10.65.2.0/24"} <= set(routes), "routes must be kept as stale"
+    wait_for(lambda: gr_helping(peer, us4, "10.65.2.0/24"), timeout=5,
+             what=f"{kind} to enter graceful-restart helper mode")
+    assert {"10.65.1.0/24", "10.65.2.0/24"} <= set(peer.routes(4)), "routes must be kept as stale"
 
-    restarted = OurSpeaker(lab, us, spec.with_prefixes(["10.65.1.0/24"]), "speaker",
-                           python=sys.executable, repo=REPO).start(restarting=True)
+    restarted_spec = RouterSpec(us4, 65001, (Neighbor(them4, 65002), Neighbor("198.18.0.99", 65003)),
+                                ("10.65.1.0/24",), graceful_restart=True, restart_time=DEFERRAL)
+    restarted = OurSpeaker(lab, us, restarted_spec, "speaker", python=sys.executable,
+                           repo=REPO).start(restarting=True)
     restarted.wait_state(them4)
-    peer.wait_no_route("10.65.2.0/24")
+    peer.wait_state(us4)
+
+    def deferral_over() -> bool:
+        return "selection deferral over" in restarted.process.log()
+
+    # Inside the window: back up, no End-of-RIB from us yet, the dropped prefix still held as stale.
+    present = "10.65.2.0/24" in peer.routes(4)
+    helping = gr_helping(peer, us4, "10.65.2.0/24")
+    assert not deferral_over(), "the check must run before our End-of-RIB"
+    assert present, f"{kind} dropped the stale prefix before our End-of-RIB"
+    assert helping, f"{kind} left graceful-restart helper mode before our End-of-RIB"
+
+    # The dropped prefix goes only after our End-of-RIB (each absence is checked against the log
+    # read afterwards), and promptly after it.
+    deadline = time.monotonic() + DEFERRAL + 20
+    while "10.65.2.0/24" in peer.routes(4):
+        assert time.monotonic() < deadline, (
+            f"{kind} kept the stale prefix (deferral over: {deferral_over()}): {restarted.process.log()[-3000:]}")
+        time.sleep(0.05)
+    assert deferral_over(), f"{kind} removed the stale prefix before our End-of-RIB"
     assert "10.65.1.0/24" in peer.routes(4)
+    wait_for(lambda: not gr_helping(peer, us4, "10.65.1.0/24"), timeout=5,
+             what=f"{kind} to end graceful-restart helper mode")
     assert restarted.wait_route("10.66.1.0/24").as_path == (65002,)
 
 
