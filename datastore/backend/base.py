@@ -6,6 +6,9 @@ Semantics (identical for etcd and local; the conformance suite in tests/datastor
 - ``create`` fails with AlreadyExists when the key exists; ``update`` fails with Conflict when the
   stored mod_revision differs from the given one and NotFound when the key is absent;
 - ``delete`` with a revision is a compare-and-delete (Conflict on mismatch);
+- ``commit`` applies several of those conditional writes (``WriteOp``) as one all-or-nothing transaction:
+  every condition holds and every write lands at one new store revision, or nothing is written and the
+  error of the first failing op (in the given order) is raised;
 - ``list`` returns keys under a prefix sorted by key, plus the store revision the snapshot was read at;
 - ``watch`` yields every change under a prefix after ``from_revision`` (exclusive), in order.
 """
@@ -13,7 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Iterator, Protocol, runtime_checkable
+from typing import Iterator, Protocol, Sequence, runtime_checkable
+
+from datastore.errors import AlreadyExists, Conflict, DatastoreError, NotFound
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +43,57 @@ class WatchEvent:
 
     type: EventType
     kv: KeyValue
+
+
+@dataclass(frozen=True, slots=True)
+class WriteOp:
+    """One conditional write of a ``commit``: build with ``WriteOp.create`` / ``.update`` / ``.delete``.
+
+    ``revision`` is the mod_revision an update or delete requires (None on a delete: any revision).
+    """
+
+    kind: str
+    key: str
+    value: bytes = b""
+    revision: int | None = None
+
+    @classmethod
+    def create(cls, key: str, value: bytes) -> "WriteOp":
+        """Write ``key`` only if it does not exist (else AlreadyExists)."""
+        return cls("create", key, value)
+
+    @classmethod
+    def update(cls, key: str, value: bytes, revision: int) -> "WriteOp":
+        """Write ``key`` only if its mod_revision is ``revision`` (else Conflict, or NotFound when absent)."""
+        return cls("update", key, value, revision)
+
+    @classmethod
+    def delete(cls, key: str, revision: int | None = None) -> "WriteOp":
+        """Delete ``key`` (only at ``revision`` if given; else Conflict, or NotFound when absent)."""
+        return cls("delete", key, b"", revision)
+
+
+def check_distinct_keys(ops: Sequence[WriteOp]) -> None:
+    """A transaction may write each key once (etcd rejects a txn that puts one key twice)."""
+    seen: set[str] = set()
+    for op in ops:
+        if op.key in seen:
+            raise ValueError(f"duplicate key given in txn request: {op.key}")
+        seen.add(op.key)
+
+
+def first_failure(ops: Sequence[WriteOp], current: Sequence[int | None]) -> DatastoreError | None:
+    """The error of the first op whose condition fails, given each op key's current mod_revision
+    (None when absent); None when every condition holds."""
+    for op, revision in zip(ops, current):
+        if op.kind == "create":
+            if revision is not None:
+                return AlreadyExists(op.key, revision)
+        elif revision is None:
+            return NotFound(op.key)
+        elif op.revision is not None and revision != op.revision:
+            return Conflict(op.key, revision)
+    return None
 
 
 @runtime_checkable
@@ -71,6 +127,12 @@ class Backend(Protocol):
 
     def delete(self, key: str, revision: int | None = None) -> KeyValue:
         """Delete a key (at ``revision`` if given); returns the deleted KeyValue. NotFound / Conflict."""
+        ...
+
+    def commit(self, ops: Sequence[WriteOp]) -> list[KeyValue]:
+        """Apply ``ops`` atomically at one new revision; one KeyValue per op, in order (a created or
+        updated key as written; a deleted key with an empty value and the delete's revision). On a failed
+        condition nothing is written and the first failing op's AlreadyExists / Conflict / NotFound is raised."""
         ...
 
     def watch(self, prefix: str, from_revision: int) -> Watch:

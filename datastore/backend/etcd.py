@@ -35,7 +35,7 @@ import urllib.parse
 from typing import Any, Iterator, NamedTuple, Sequence
 
 from datastore.backend import WatchCompacted
-from datastore.backend.base import EventType, KeyValue, WatchEvent
+from datastore.backend.base import EventType, KeyValue, WatchEvent, WriteOp, check_distinct_keys, first_failure
 from datastore.errors import AlreadyExists, Conflict, DatastoreError, NotFound, Unavailable
 
 DEFAULT_PAGE_SIZE = 1000
@@ -194,8 +194,12 @@ class Transactions:
         return TxnOp("request_put", body)
 
     @staticmethod
-    def get(key: bytes | str) -> TxnOp:
-        return TxnOp("request_range", {"key": _b64(key)})
+    def get(key: bytes | str, keys_only: bool = False) -> TxnOp:
+        """A range of one key; ``keys_only`` returns its metadata without the value."""
+        body: dict[str, Any] = {"key": _b64(key)}
+        if keys_only:
+            body["keys_only"] = True
+        return TxnOp("request_range", body)
 
     @staticmethod
     def delete(key: bytes | str, prev_kv: bool = False) -> TxnOp:
@@ -849,7 +853,7 @@ class EtcdBackend:
     def create(self, key: str, value: bytes) -> KeyValue:
         tx = self.client.transactions
         result = self.client.transaction(
-            compare=[tx.create(key) == 0], success=[tx.put(key, value)], failure=[tx.get(key)]
+            compare=[tx.create(key) == 0], success=[tx.put(key, value)], failure=[tx.get(key, keys_only=True)]
         )
         if not result.succeeded:
             current = result.responses[0]
@@ -865,7 +869,7 @@ class EtcdBackend:
         result = self.client.transaction(
             compare=[tx.create(key) == 0 for key, _ in items],
             success=[tx.put(key, value) for key, value in items],
-            failure=[tx.get(key) for key, _ in items],
+            failure=[tx.get(key, keys_only=True) for key, _ in items],
         )
         if not result.succeeded:
             key, current = next((key, found) for (key, _), found in zip(items, result.responses) if found)
@@ -873,28 +877,19 @@ class EtcdBackend:
         return [KeyValue(key, value, result.revision, result.revision) for key, value in items]
 
     def update(self, key: str, value: bytes, revision: int) -> KeyValue:
-        tx = self.client.transactions
-        result = self.client.transaction(
-            compare=[tx.mod(key) == revision], success=[tx.put(key, value, prev_kv=True)], failure=[tx.get(key)]
-        )
-        if not result.succeeded:
-            current = result.responses[0]
-            if not current:
-                raise NotFound(key)
-            raise Conflict(key, current[0][1].mod_revision)
-        prev = result.responses[0]
-        return KeyValue(key, value, result.revision, prev[1].create_revision if prev else result.revision)
+        return self.commit([WriteOp.update(key, value, revision)])[0]
 
     def put(self, key: str, value: bytes) -> KeyValue:
         """Unconditional write (creates or overwrites)."""
-        revision, prev = self.client.put(key, value, prev_kv=True)
-        return KeyValue(key, value, revision, prev[1].create_revision if prev else revision)
+        tx = self.client.transactions
+        result = self.client.transaction(compare=[], success=[tx.put(key, value), tx.get(key, keys_only=True)])
+        return KeyValue(key, value, result.revision, result.responses[1][0][1].create_revision)
 
     def delete(self, key: str, revision: int | None = None) -> KeyValue:
         tx = self.client.transactions
         compare = [tx.mod(key) == revision] if revision is not None else [tx.create(key) > 0]
         result = self.client.transaction(
-            compare=compare, success=[tx.delete(key, prev_kv=True)], failure=[tx.get(key)]
+            compare=compare, success=[tx.delete(key, prev_kv=True)], failure=[tx.get(key, keys_only=True)]
         )
         if not result.succeeded:
             current = result.responses[0]
@@ -905,6 +900,34 @@ class EtcdBackend:
         if not deleted.prev_kvs:
             raise NotFound(key)
         return _to_kv(*deleted.prev_kvs[0])
+
+    def commit(self, ops: Sequence[WriteOp]) -> list[KeyValue]:
+        """One etcd txn: a create_revision / mod_revision compare per op, the puts and deletes without
+        prev_kv, and metadata-only (keys_only) reads for the new create_revisions or, when a compare
+        fails, for the first failing op's error — so a write never ships a stored value back."""
+        check_distinct_keys(ops)
+        if not ops:
+            return []
+        tx = self.client.transactions
+        compare, success = [], []
+        for op in ops:
+            if op.kind == "create":
+                compare.append(tx.create(op.key) == 0)
+            elif op.revision is not None:
+                compare.append(tx.mod(op.key) == op.revision)
+            else:
+                compare.append(tx.create(op.key) > 0)
+            success.append(tx.delete(op.key) if op.kind == "delete" else tx.put(op.key, op.value))
+        updated = [op.key for op in ops if op.kind == "update"]
+        success += [tx.get(key, keys_only=True) for key in updated]
+        result = self.client.transaction(compare=compare, success=success,
+                                         failure=[tx.get(op.key, keys_only=True) for op in ops])
+        if not result.succeeded:
+            current = [found[0][1].mod_revision if found else None for found in result.responses]
+            raise first_failure(ops, current) or Conflict(ops[0].key, current[0] or 0)
+        created = {key: found[0][1].create_revision for key, found in zip(updated, result.responses[len(ops):])}
+        return [KeyValue(op.key, op.value, result.revision,
+                         0 if op.kind == "delete" else created.get(op.key, result.revision)) for op in ops]
 
     def watch(self, prefix: str, from_revision: int) -> "EtcdBackendWatch":
         return EtcdBackendWatch(self.client.watch_prefix(prefix, start_revision=from_revision + 1))

@@ -1,9 +1,10 @@
 """The embedded ``local`` datastore: one sqlite file with etcd's revision and CAS semantics.
 
 Layout: ``kv`` holds each live key with its create/mod revision and version; ``meta`` holds the
-store-wide revision; ``changes`` is the change log a watch reads (one row per write, keyed by the
-revision it created). Every write is one ``BEGIN IMMEDIATE`` transaction that bumps the revision,
-changes ``kv`` and appends to ``changes``, so several processes can share the file (WAL journal,
+store-wide revision; ``events`` is the change log a watch reads (one row per written key, keyed by the
+revision it created and its position in that revision's transaction, as etcd's sub-revision). Every write
+is one ``BEGIN IMMEDIATE`` transaction that bumps the revision, changes ``kv`` and appends to ``events``
+(``commit`` writes several keys at one revision), so several processes can share the file (WAL journal,
 busy timeout) without lost updates. A watch polls the change log by revision; writers in the same
 process wake it at once. The change log is trimmed to the last ``history`` revisions, as etcd compacts.
 ``batch()`` runs many writes in one transaction (each still its own savepoint and CAS outcome) for bulk
@@ -16,9 +17,9 @@ import functools
 import os
 import sqlite3
 import threading
-from typing import Callable, Iterator, TypeVar
+from typing import Callable, Iterator, Sequence, TypeVar
 
-from datastore.backend.base import EventType, KeyValue, WatchEvent
+from datastore.backend.base import EventType, KeyValue, WatchEvent, WriteOp, check_distinct_keys, first_failure
 from datastore.backend import WatchCompacted
 from datastore.errors import AlreadyExists, Conflict, NotFound, Unavailable
 
@@ -40,13 +41,22 @@ CREATE TABLE IF NOT EXISTS meta (
     compact_revision INTEGER NOT NULL
 );
 INSERT OR IGNORE INTO meta (id, revision, compact_revision) VALUES (1, 1, 0);
-CREATE TABLE IF NOT EXISTS changes (
-    revision INTEGER PRIMARY KEY,
+CREATE TABLE IF NOT EXISTS events (
+    revision INTEGER NOT NULL,
+    sub INTEGER NOT NULL,
     type TEXT NOT NULL,
     key TEXT NOT NULL,
     value BLOB NOT NULL,
-    create_revision INTEGER NOT NULL
-);
+    create_revision INTEGER NOT NULL,
+    PRIMARY KEY (revision, sub)
+) WITHOUT ROWID;
+"""
+
+# Files written before multi-key transactions kept one change per revision in ``changes``.
+_MIGRATE_CHANGES = """
+INSERT INTO events (revision, sub, type, key, value, create_revision)
+    SELECT revision, 0, type, key, value, create_revision FROM changes;
+DROP TABLE changes;
 """
 
 
@@ -94,12 +104,28 @@ class LocalBackend:
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
+            self._migrate()
         except sqlite3.Error as exc:
             raise Unavailable(f"cannot open local datastore {path}: {exc}") from exc
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._writes = 0
         self._in_batch = False
+
+    def _migrate(self) -> None:
+        """Move an older file's ``changes`` log into ``events`` (once, under the write lock)."""
+        old = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'changes'"
+        if self._db.execute(old).fetchone() is None:
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            if self._db.execute(old).fetchone() is not None:
+                for statement in filter(str.strip, _MIGRATE_CHANGES.split(";")):
+                    self._db.execute(statement)
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
 
     # -- reads -------------------------------------------------------------------------------------
 
@@ -136,17 +162,22 @@ class LocalBackend:
     @_sqlite_errors
     def _write(self, key: str, check, apply):
         """Run ``check(row)`` then ``apply(row, revision)`` in one immediate transaction."""
+        return self._transaction([key], lambda rows: check(rows[0]), lambda rows, revision: apply(rows[0], revision))
+
+    def _transaction(self, keys: Sequence[str], check, apply):
+        """Read the rows of ``keys``, run ``check(rows)`` then ``apply(rows, revision)`` at one new store
+        revision, in one immediate transaction (a savepoint inside a batch); any exception rolls back."""
         with self._lock:
             begin, commit, rollback = (("SAVEPOINT write", "RELEASE write", ("ROLLBACK TO write", "RELEASE write"))
                                        if self._in_batch else ("BEGIN IMMEDIATE", "COMMIT", ("ROLLBACK",)))
             self._db.execute(begin)
             try:
-                row = self._db.execute(
+                rows = [self._db.execute(
                     "SELECT value, mod_revision, create_revision, version FROM kv WHERE key = ?", (key,)
-                ).fetchone()
-                check(row)
+                ).fetchone() for key in keys]
+                check(rows)
                 revision = self._revision() + 1
-                result = apply(row, revision)
+                result = apply(rows, revision)
                 self._db.execute("UPDATE meta SET revision = ? WHERE id = 1", (revision,))
                 self._trim(revision)
                 self._db.execute(commit)
@@ -212,10 +243,10 @@ class LocalBackend:
             return
         floor = revision - self.history
         if floor > 0:
-            self._db.execute("DELETE FROM changes WHERE revision <= ?", (floor,))
+            self._db.execute("DELETE FROM events WHERE revision <= ?", (floor,))
             self._db.execute("UPDATE meta SET compact_revision = MAX(compact_revision, ?) WHERE id = 1", (floor,))
 
-    def _put(self, key: str, value: bytes, row, revision: int) -> KeyValue:
+    def _put(self, key: str, value: bytes, row, revision: int, sub: int = 0) -> KeyValue:
         create_revision = row[2] if row else revision
         version = row[3] + 1 if row else 1
         self._db.execute(
@@ -223,8 +254,8 @@ class LocalBackend:
             (key, value, create_revision, revision, version),
         )
         self._db.execute(
-            "INSERT INTO changes (revision, type, key, value, create_revision) VALUES (?, 'PUT', ?, ?, ?)",
-            (revision, key, value, create_revision),
+            "INSERT INTO events (revision, sub, type, key, value, create_revision) VALUES (?, ?, 'PUT', ?, ?, ?)",
+            (revision, sub, key, value, create_revision),
         )
         return KeyValue(key, bytes(value), revision, create_revision)
 
@@ -255,15 +286,40 @@ class LocalBackend:
             if revision is not None and row[1] != revision:
                 raise Conflict(key, row[1])
 
-        def apply(row, rev):
-            self._db.execute("DELETE FROM kv WHERE key = ?", (key,))
-            self._db.execute(
-                "INSERT INTO changes (revision, type, key, value, create_revision) VALUES (?, 'DELETE', ?, ?, ?)",
-                (rev, key, row[0], 0),
-            )
-            return KeyValue(key, bytes(row[0]), row[1], row[2])
+        return self._write(key, check, lambda row, rev: self._remove(key, row, rev))
 
-        return self._write(key, check, apply)
+    def _remove(self, key: str, row, revision: int, sub: int = 0) -> KeyValue:
+        """Delete a present key at ``revision``; returns the KeyValue it had."""
+        self._db.execute("DELETE FROM kv WHERE key = ?", (key,))
+        self._db.execute(
+            "INSERT INTO events (revision, sub, type, key, value, create_revision) VALUES (?, ?, 'DELETE', ?, ?, ?)",
+            (revision, sub, key, row[0], 0),
+        )
+        return KeyValue(key, bytes(row[0]), row[1], row[2])
+
+    @_sqlite_errors
+    def commit(self, ops: Sequence[WriteOp]) -> list[KeyValue]:
+        """All of ``ops`` in one sqlite transaction at one new revision (see Backend.commit)."""
+        check_distinct_keys(ops)
+        if not ops:
+            return []
+
+        def check(rows):
+            error = first_failure(ops, [row[1] if row else None for row in rows])
+            if error is not None:
+                raise error
+
+        def apply(rows, revision):
+            written = []
+            for sub, (op, row) in enumerate(zip(ops, rows)):
+                if op.kind == "delete":
+                    self._remove(op.key, row, revision, sub)
+                    written.append(KeyValue(op.key, b"", revision, 0))
+                else:
+                    written.append(self._put(op.key, op.value, row, revision, sub))
+            return written
+
+        return self._transaction([op.key for op in ops], check, apply)
 
     # -- watch -------------------------------------------------------------------------------------
 
@@ -284,8 +340,8 @@ class LocalBackend:
                 if after < compact:
                     raise WatchCompacted(compact)
                 rows = self._db.execute(
-                    "SELECT revision, type, key, value, create_revision FROM changes"
-                    f" WHERE revision > ? AND {where} ORDER BY revision",
+                    "SELECT revision, type, key, value, create_revision FROM events"
+                    f" WHERE revision > ? AND {where} ORDER BY revision, sub",
                     (after, *params),
                 ).fetchall()
         events = [WatchEvent(EventType(r[1]), KeyValue(r[2], bytes(r[3]), r[0], r[4])) for r in rows]

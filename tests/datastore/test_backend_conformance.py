@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from datastore.backend.base import Backend, EventType
+from datastore.backend.base import Backend, EventType, KeyValue, WriteOp
 from datastore.errors import AlreadyExists, Conflict, NotFound
 
 
@@ -199,3 +199,97 @@ def test_watch_everything_with_empty_prefix(backend):
     backend.create("/z/z", b"2")
     events = _collect(backend.watch("", start), 2)
     assert [e.kv.key for e in events] == ["/a", "/z/z"]
+
+
+# -- commit: several conditional writes as one transaction -----------------------------------------
+
+
+def test_commit_writes_every_op_at_one_new_revision(backend):
+    kept = backend.create("/calico/u", b"old")
+    gone = backend.create("/calico/d", b"bye")
+    start = backend.current_revision()
+    written = backend.commit([
+        WriteOp.create("/calico/c", b"new"),
+        WriteOp.update("/calico/u", b"changed", kept.mod_revision),
+        WriteOp.delete("/calico/d", gone.mod_revision),
+    ])
+    assert backend.current_revision() == start + 1
+    assert written == [
+        KeyValue("/calico/c", b"new", start + 1, start + 1),
+        KeyValue("/calico/u", b"changed", start + 1, kept.create_revision),
+        KeyValue("/calico/d", b"", start + 1, 0),
+    ]
+    assert backend.get("/calico/c") == written[0]
+    assert backend.get("/calico/u") == written[1]
+    with pytest.raises(NotFound):
+        backend.get("/calico/d")
+
+
+def test_commit_delete_without_revision_deletes_any_version(backend):
+    backend.create("/calico/d", b"x")
+    backend.commit([WriteOp.delete("/calico/d")])
+    with pytest.raises(NotFound):
+        backend.get("/calico/d")
+
+
+@pytest.mark.parametrize("failing, error, current", [
+    ("create-existing", AlreadyExists, True),
+    ("update-stale", Conflict, True),
+    ("update-missing", NotFound, False),
+    ("delete-stale", Conflict, True),
+    ("delete-missing", NotFound, False),
+])
+def test_commit_is_all_or_nothing_and_names_the_failing_key(backend, failing, error, current):
+    existing = backend.create("/calico/e", b"1")
+    stale = existing.mod_revision - 1
+    bad = {
+        "create-existing": WriteOp.create("/calico/e", b"2"),
+        "update-stale": WriteOp.update("/calico/e", b"2", stale),
+        "update-missing": WriteOp.update("/calico/missing", b"2", existing.mod_revision),
+        "delete-stale": WriteOp.delete("/calico/e", stale),
+        "delete-missing": WriteOp.delete("/calico/missing"),
+    }[failing]
+    start = backend.current_revision()
+    with pytest.raises(error) as err:
+        backend.commit([WriteOp.create("/calico/first", b"x"), bad, WriteOp.create("/calico/last", b"y")])
+    assert bad.key in str(err.value)
+    if current:
+        assert err.value.current_revision == existing.mod_revision
+    assert backend.current_revision() == start
+    assert backend.get("/calico/e") == existing
+    assert backend.list("/calico/")[0] == [existing]
+
+
+def test_commit_reports_the_first_failing_op_in_order(backend):
+    a = backend.create("/calico/a", b"1")
+    with pytest.raises(NotFound) as err:
+        backend.commit([WriteOp.update("/calico/b", b"2", a.mod_revision), WriteOp.create("/calico/a", b"2")])
+    assert "/calico/b" in str(err.value)
+
+
+def test_commit_rejects_a_key_written_twice(backend):
+    with pytest.raises(ValueError, match="duplicate key"):
+        backend.commit([WriteOp.create("/calico/a", b"1"), WriteOp.delete("/calico/a")])
+    with pytest.raises(NotFound):
+        backend.get("/calico/a")
+
+
+def test_commit_of_nothing_writes_nothing(backend):
+    start = backend.current_revision()
+    assert backend.commit([]) == []
+    assert backend.current_revision() == start
+
+
+def test_watch_sees_every_key_of_a_commit_at_its_revision_in_op_order(backend):
+    old = backend.create("/calico/z", b"0")
+    start = backend.current_revision()
+    watch = backend.watch("/calico/", start)
+    backend.commit([WriteOp.create("/calico/y", b"1"), WriteOp.delete("/calico/z", old.mod_revision),
+                    WriteOp.create("/calico/x", b"2")])
+    events = _collect(watch, 3)
+    assert [(e.type, e.kv.key, e.kv.mod_revision) for e in events] == [
+        (EventType.PUT, "/calico/y", start + 1),
+        (EventType.DELETE, "/calico/z", start + 1),
+        (EventType.PUT, "/calico/x", start + 1),
+    ]
+    assert events[1].kv.value == b"0"

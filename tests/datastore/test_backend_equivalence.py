@@ -1,5 +1,5 @@
 """Random operation sequences give identical results on real etcd and on the local sqlite backend
-(values, revisions, errors and final listings), so `local` is a faithful stand-in for etcd."""
+(values, revisions, errors and final listings), multi-key commits included, so `local` is a faithful stand-in for etcd."""
 from __future__ import annotations
 
 import shutil
@@ -7,6 +7,7 @@ import shutil
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from datastore.backend.base import WriteOp
 from datastore.backend.etcd import EtcdBackend, EtcdClient
 from datastore.backend.local import LocalBackend
 from datastore.errors import DatastoreError
@@ -21,6 +22,9 @@ operation = st.one_of(
     st.tuples(st.just("put"), st.sampled_from(KEYS), st.binary(max_size=8)),
     st.tuples(st.just("get"), st.sampled_from(KEYS)),
     st.tuples(st.just("list"), st.sampled_from(["/calico/", "/calico/b", "/calico/b/", ""])),
+    st.tuples(st.just("commit"), st.lists(st.tuples(st.sampled_from(["create", "update", "delete"]),
+                                                    st.sampled_from(KEYS), st.binary(max_size=8),
+                                                    st.integers(-1, 2)), max_size=4)),
 )
 
 
@@ -39,6 +43,14 @@ def _run(store, start: int, ops) -> list:
         except DatastoreError:
             return start + 1
 
+    def write_op(kind, key, value, age):
+        if kind == "create":
+            return WriteOp.create(key, value)
+        revision = current_rev(key) - max(age, 0)
+        if kind == "update":
+            return WriteOp.update(key, value, revision)
+        return WriteOp.delete(key, None if age < 0 else revision)
+
     results = []
     for op in ops:
         try:
@@ -51,11 +63,15 @@ def _run(store, start: int, ops) -> list:
                 results.append(rel(store.delete(op[1], revision)))
             elif op[0] == "put":
                 results.append(rel(store.put(op[1], op[2])))
+            elif op[0] == "commit":
+                results.append([rel(kv) for kv in store.commit([write_op(*sub) for sub in op[1]])])
             elif op[0] == "get":
                 results.append(rel(store.get(op[1])))
             else:
                 items, revision = store.list(op[1])
                 results.append(([rel(kv) for kv in items], revision - start))
+        except ValueError as exc:
+            results.append(("ValueError", str(exc)))
         except DatastoreError as exc:
             results.append((type(exc).__name__, str(exc), getattr(exc, "current_revision", 0) and
                             exc.current_revision - start))

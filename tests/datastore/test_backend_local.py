@@ -1,12 +1,15 @@
 """local (sqlite) backend specifics: file creation, sharing between processes, compaction."""
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
+import sqlite3
 
 import pytest
 
 from datastore.backend import WatchCompacted
+from datastore.backend.base import WriteOp
 from datastore.backend.local import LocalBackend
 from datastore.errors import Conflict
 
@@ -163,3 +166,31 @@ def test_batch_lost_by_sqlite_is_reported_not_silently_dropped():
     assert str(err.value) == "local datastore :memory:: the batch was rolled back by sqlite"
     assert store.list("/calico/")[0] == []
     store.close()
+
+
+def test_opens_a_file_with_the_older_one_change_per_revision_log(tmp_path):
+    path = str(tmp_path / "old.db")
+    db = sqlite3.connect(path)
+    db.executescript("""
+        CREATE TABLE kv (key TEXT PRIMARY KEY, value BLOB NOT NULL, create_revision INTEGER NOT NULL,
+                         mod_revision INTEGER NOT NULL, version INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE TABLE meta (id INTEGER PRIMARY KEY CHECK (id = 1), revision INTEGER NOT NULL,
+                           compact_revision INTEGER NOT NULL);
+        INSERT INTO meta VALUES (1, 3, 0);
+        CREATE TABLE changes (revision INTEGER PRIMARY KEY, type TEXT NOT NULL, key TEXT NOT NULL,
+                              value BLOB NOT NULL, create_revision INTEGER NOT NULL);
+        INSERT INTO kv VALUES ('/calico/a', X'31', 2, 2, 1);
+        INSERT INTO changes VALUES (2, 'PUT', '/calico/a', X'31', 2), (3, 'DELETE', '/calico/b', X'32', 0);
+    """)
+    db.commit()
+    db.close()
+    store = LocalBackend(path)
+    try:
+        store.commit([WriteOp.create("/calico/c", b"3"), WriteOp.create("/calico/d", b"4")])
+        events = list(itertools.islice(store.watch("/calico/", 0), 4))
+        assert [(e.type.value, e.kv.key, e.kv.mod_revision) for e in events] == [
+            ("PUT", "/calico/a", 2), ("DELETE", "/calico/b", 3), ("PUT", "/calico/c", 4), ("PUT", "/calico/d", 4)]
+        tables = {row[0] for row in sqlite3.connect(path).execute("SELECT name FROM sqlite_master")}
+        assert "changes" not in tables
+    finally:
+        store.close()
