@@ -327,7 +327,20 @@ class Session:
             seconds *= random.uniform(0.75, 1.0)
         self._timers[timer] = loop.call_later(seconds, self._timer_fired, timer)
 
+    def _internal_error(self, exc: Exception) -> None:
+        """A bug of ours (reader or timer path): AutomaticStop, so the session ends with a Cease and
+        no route is kept as stale (a transport failure would look like a peer restart)."""
+        log.error("%s: internal error, stopping the session", self.peer.name, exc_info=exc)
+        self.post(F.Event(F.EventKind.AutomaticStop))
+        self.last_error = f"Error: {exc}"
+
     def _timer_fired(self, timer: F.Timer) -> None:
+        try:
+            self._on_timer(timer)
+        except Exception as exc:
+            self._internal_error(exc)
+
+    def _on_timer(self, timer: F.Timer) -> None:
         self._timers.pop(timer, None)
         if timer is F.Timer.CONNECT_RETRY and self._connect_task is not None:
             self.last_error = "Socket: Connection timed out"
@@ -419,10 +432,8 @@ class Session:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a bug must not take the speaker down: reset this session instead
-            log.exception("%s: reader failed", self.peer.name)
             if self._conn is conn:
-                self.last_error = f"Error: {exc}"
-                self.post(F.Event(F.EventKind.TcpConnectionFails))
+                self._internal_error(exc)
 
     def _dispatch(self, msg_type: MessageType, body: bytes) -> None:
         E = F.EventKind
