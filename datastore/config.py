@@ -14,12 +14,14 @@ wrong types are errors, field names match case-insensitively. Errors carry calic
 """
 from __future__ import annotations
 
-import dataclasses
 import os
-from dataclasses import dataclass
-from typing import Any, Mapping, NamedTuple
+from collections import namedtuple
 
-from datastore.errors import DatastoreError
+from datastore.errors import DatastoreError, FrozenRecord
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Mapping
 
 DEFAULT_CONFIG_PATH = "/etc/calico/calicoctl.cfg"
 DEFAULT_DATASTORE_PATH = "/var/lib/pycalico/datastore.db"
@@ -41,12 +43,9 @@ class ConfigFileNotFound(ConfigError):
         super().__init__(f"Error reading config file: {path}")
 
 
-class _Field(NamedTuple):
-    attr: str
-    json_name: str
-    env: str  # bare env name; "" = file only. The CALICO_ prefixed name is always tried first.
-    kind: type = str
-    env_prefixed_only: str = ""
+# One spec field: attribute, JSON name, bare env name ("" = file only; the CALICO_ prefixed name is
+# always tried first), Python type, and an env name used instead of both (e.g. CALICO_K8SAPITOKEN).
+_Field = namedtuple("_Field", ("attr", "json_name", "env", "kind", "env_prefixed_only"), defaults=(str, ""))
 
 
 _FIELDS: tuple[_Field, ...] = (
@@ -76,6 +75,10 @@ _FIELDS: tuple[_Field, ...] = (
     _Field("datastore_path", "datastorePath", "", str, DATASTORE_PATH_ENV),
 )
 _BY_JSON = {f.json_name.lower(): f for f in _FIELDS}
+_CONFIG_DEFAULTS: dict[str, Any] = {
+    **{f.attr: f.kind() for f in _FIELDS}, "datastore_type": "local", "datastore_path": DEFAULT_DATASTORE_PATH,
+    "source": "environment",
+}
 
 # Kubernetes ObjectMeta JSON names (the config's ``metadata`` is one, and is decoded strictly too).
 _OBJECT_META = {name.lower() for name in (
@@ -84,35 +87,54 @@ _OBJECT_META = {name.lower() for name in (
     "ownerReferences", "finalizers", "managedFields")}
 
 
-@dataclass(frozen=True)
-class DatastoreConfig:
-    """Where and how to reach the datastore (``CalicoAPIConfigSpec`` plus our ``local`` fields)."""
+class DatastoreConfig(FrozenRecord):
+    """Where and how to reach the datastore (``CalicoAPIConfigSpec`` plus our ``local`` fields).
 
-    datastore_type: str = "local"
-    datastore_path: str = DEFAULT_DATASTORE_PATH
-    etcd_endpoints: str = ""
-    etcd_discovery_srv: str = ""
-    etcd_username: str = ""
-    etcd_password: str = ""
-    etcd_key_file: str = ""
-    etcd_cert_file: str = ""
-    etcd_ca_cert_file: str = ""
-    etcd_key: str = ""
-    etcd_cert: str = ""
-    etcd_ca_cert: str = ""
-    kubeconfig: str = ""
-    k8s_api_endpoint: str = ""
-    k8s_key_file: str = ""
-    k8s_cert_file: str = ""
-    k8s_ca_file: str = ""
-    k8s_api_token: str = ""
-    k8s_insecure_skip_tls_verify: bool = False
-    k8s_disable_node_poll: bool = False
-    use_pod_cidr: bool = False
-    kubeconfig_inline: str = ""
-    k8s_client_qps: float = 0.0
-    k8s_current_context: str = ""
-    source: str = "environment"
+    Immutable; built with keyword arguments (unset fields take the defaults below), copied with
+    :meth:`replace`.
+    """
+
+    __slots__ = ("datastore_type", "datastore_path", "etcd_endpoints", "etcd_discovery_srv", "etcd_username",
+                 "etcd_password", "etcd_key_file", "etcd_cert_file", "etcd_ca_cert_file", "etcd_key", "etcd_cert",
+                 "etcd_ca_cert", "kubeconfig", "k8s_api_endpoint", "k8s_key_file", "k8s_cert_file", "k8s_ca_file",
+                 "k8s_api_token", "k8s_insecure_skip_tls_verify", "k8s_disable_node_poll", "use_pod_cidr",
+                 "kubeconfig_inline", "k8s_client_qps", "k8s_current_context", "source")
+    datastore_type: str
+    datastore_path: str
+    etcd_endpoints: str
+    etcd_discovery_srv: str
+    etcd_username: str
+    etcd_password: str
+    etcd_key_file: str
+    etcd_cert_file: str
+    etcd_ca_cert_file: str
+    etcd_key: str
+    etcd_cert: str
+    etcd_ca_cert: str
+    kubeconfig: str
+    k8s_api_endpoint: str
+    k8s_key_file: str
+    k8s_cert_file: str
+    k8s_ca_file: str
+    k8s_api_token: str
+    k8s_insecure_skip_tls_verify: bool
+    k8s_disable_node_poll: bool
+    use_pod_cidr: bool
+    kubeconfig_inline: str
+    k8s_client_qps: float
+    k8s_current_context: str
+    source: str
+
+    def __init__(self, **values: Any):
+        unknown = set(values) - set(_CONFIG_DEFAULTS)
+        if unknown:
+            raise TypeError(f"DatastoreConfig got unexpected fields: {', '.join(sorted(unknown))}")
+        for name, default in _CONFIG_DEFAULTS.items():
+            object.__setattr__(self, name, values.get(name, default))
+
+    def replace(self, **changes: Any) -> "DatastoreConfig":
+        """A copy with ``changes`` applied."""
+        return DatastoreConfig(**{**dict(zip(self.__slots__, self._values())), **changes})
 
     def environ(self) -> dict[str, str]:
         """Environment variables that make a child process (e.g. pycalicoctl) load this same config."""
@@ -300,7 +322,7 @@ def _finish(values: dict[str, Any], environ: Mapping[str, str], source: str) -> 
         values["datastore_type"] = "etcdv3" if etcd else "local"
     if not values.get("datastore_path"):
         values["datastore_path"] = environ.get(DATASTORE_PATH_ENV) or DEFAULT_DATASTORE_PATH
-    return dataclasses.replace(DatastoreConfig(source=source), **values)
+    return DatastoreConfig(**{**values, "source": source})
 
 
 def check_supported(config: DatastoreConfig) -> None:

@@ -6,24 +6,59 @@ Message wording follows libcalico-go (`lib/errors/errors.go`):
 """
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
-from typing import Callable, TypeVar
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Callable, TypeVar
 
-T = TypeVar("T")
+    T = TypeVar("T")
 
 
 class DatastoreError(Exception):
     """Base class: ``str(err)`` is the user-facing message."""
 
 
-@dataclass(frozen=True)
-class ResourceId:
+class FrozenRecord:
+    """A small immutable value record (fields = ``__slots__``), compared and hashed by value like a
+    frozen dataclass (also the base of ``datastore.config.DatastoreConfig``). Plain classes: these
+    modules are on the CLI's cold-start path, where importing ``dataclasses`` (and ``inspect``) costs
+    more than the whole fast ``get``."""
+
+    __slots__ = ()
+
+    def _values(self) -> tuple:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field '{name}'")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field '{name}'")
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={value!r}" for name, value in zip(self.__slots__, self._values()))
+        return f"{type(self).__name__}({fields})"
+
+
+class ResourceId(FrozenRecord):
     """Identifies a resource in messages: ``Kind(name)`` or ``Kind(namespace/name)``; for raw keys, the key."""
 
+    __slots__ = ("kind", "name", "namespace")
     kind: str
     name: str
-    namespace: str = ""
+    namespace: str
+
+    def __init__(self, kind: str, name: str, namespace: str = ""):
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "namespace", namespace)
 
     def __str__(self) -> str:
         if not self.kind:
@@ -77,14 +112,20 @@ class Unavailable(DatastoreError):
     """The datastore cannot be reached (names the endpoint)."""
 
 
-@dataclass(frozen=True)
-class FieldError:
+class FieldError(FrozenRecord):
     """One invalid field: Go-style field path (``IPPool.Spec.CIDR``), the offending value, the reason."""
 
+    __slots__ = ("field", "value", "reason", "has_value")
     field: str
-    value: object = None
-    reason: str = ""
-    has_value: bool = True
+    value: object
+    reason: str
+    has_value: bool
+
+    def __init__(self, field: str, value: object = None, reason: str = "", has_value: bool = True):
+        object.__setattr__(self, "field", field)
+        object.__setattr__(self, "value", value)
+        object.__setattr__(self, "reason", reason)
+        object.__setattr__(self, "has_value", has_value)
 
     def __str__(self) -> str:
         text = f"error with field {self.field}"
@@ -135,5 +176,7 @@ def retry_on_conflict(operation: Callable[[], T], attempts: int = 5, backoff: fl
             if attempt == attempts - 1:
                 raise
             if backoff:
+                import time
+
                 time.sleep(backoff * (attempt + 1))
     raise AssertionError("unreachable")

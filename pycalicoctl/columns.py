@@ -2,23 +2,36 @@
 
 Cells are pure functions of the resource's v3 JSON dict; the Node ``ASN`` column also needs the
 cluster's global AS number, passed in through :class:`CellContext`.
+
+Imported by the click-free fast path (:mod:`pycalicoctl.fastget`), so it avoids dataclasses and
+typing at run time (annotations only).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, NamedTuple
+from collections import namedtuple
+from collections.abc import Mapping
 
 from pycalicoctl.printers import go_float_v, go_value, join_and_truncate, tabwriter
 
-Cell = Callable[[Mapping[str, Any], "CellContext"], str]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable
+
+    Cell = Callable[[Mapping[str, Any], "CellContext"], str]
 
 
-@dataclass
+def _default_asn() -> str:
+    return "64512"
+
+
 class CellContext:
     """What cells may need beyond the object: ``global_asn()`` (``config "asnumber"``), memoised."""
 
-    asn_lookup: Callable[[], str] = lambda: "64512"
-    _asn: str | None = field(default=None, repr=False)
+    __slots__ = ("asn_lookup", "_asn")
+
+    def __init__(self, asn_lookup: Callable[[], str] = _default_asn):
+        self.asn_lookup = asn_lookup
+        self._asn: str | None = None
 
     def global_asn(self) -> str:
         if self._asn is None:
@@ -26,12 +39,9 @@ class CellContext:
         return self._asn
 
 
-class KindColumns(NamedTuple):
-    """The table columns of one kind: default (ps) and wide headings, and every known heading's cell."""
-
-    ps: tuple[str, ...]
-    wide: tuple[str, ...]
-    cells: Mapping[str, Cell]
+KindColumns = namedtuple("KindColumns", ("ps", "wide", "cells"))
+KindColumns.__doc__ = """The table columns of one kind: default (ps) and wide headings (tuples of str), and every
+known heading's cell (heading -> Cell)."""
 
 
 def _get(obj: Mapping[str, Any], *path: str) -> Any:

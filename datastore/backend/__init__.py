@@ -5,7 +5,7 @@ only when used, so the CLI pays for http.client only when it talks to etcd.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+TYPE_CHECKING = False
 
 from datastore.errors import DatastoreError
 
