@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+
+TYPE_CHECKING = False  # typing stays unimported: this module is on the click-free fast path (fastget)
+if TYPE_CHECKING:
+    from typing import Any
 
 _METADATA_ORDER = (
     "name", "generateName", "namespace", "selfLink", "uid", "resourceVersion", "generation",
