@@ -175,6 +175,8 @@ class Speaker:
         if identity_changed:
             for peer in list(self._peers.values()):
                 self._remove_peer(peer, CeaseSubcode.OTHER_CONFIGURATION_CHANGE)
+            for family in self._originated:
+                self._publish(self._rib.originate(family, {}))  # subscribers drop the old local routes
             self._rib = Rib(_local(config))
             self._originated = {}
         await self._reconcile_listener(config, force)

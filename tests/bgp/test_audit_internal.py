@@ -1,5 +1,6 @@
 """Audit Q finding 12: a bug of ours inside a session (reader path or timer callback) stops that
-session with a Cease and keeps nothing as stale; it is not mistaken for a peer restart."""
+session with a Cease and keeps nothing as stale (it is not mistaken for a peer restart); an identity
+change withdraws the old local routes for subscribers."""
 import asyncio
 import ipaddress
 
@@ -72,3 +73,25 @@ def test_exception_in_a_timer_callback_is_an_automatic_stop():
         asyncio.get_running_loop().call_soon(session._timer_fired, Timer.KEEPALIVE)
 
     _run(trigger)
+
+
+def test_identity_change_withdraws_old_local_routes_for_subscribers():
+    """Finding 12: a router id change rebuilds the RIB; subscribers must hear that the old locally
+    originated prefixes are gone before the new ones arrive."""
+    from node.bgp.config import OriginatedRoute, SpeakerConfig
+
+    old_net, new_net = ipaddress.ip_network("10.1.0.0/24"), ipaddress.ip_network("10.2.0.0/24")
+
+    async def main():
+        base = SpeakerConfig(router_id=ipaddress.IPv4Address("127.0.0.1"), asn=64512, listen_address=None,
+                             prefixes=(OriginatedRoute(old_net),))
+        async with Speaker(base) as speaker:
+            published = []
+            speaker.subscribe(published.append)
+            await speaker.apply(SpeakerConfig(router_id=ipaddress.IPv4Address("127.0.0.9"), asn=64512,
+                                              listen_address=None, prefixes=(OriginatedRoute(new_net),)))
+            flat = [(p, c.attrs is not None) for c in published for p in c.prefixes]
+            assert flat == [((int(old_net.network_address), 24), False), ((int(new_net.network_address), 24), True)]
+            assert set(speaker.loc_rib()) == {new_net}
+
+    asyncio.run(asyncio.wait_for(main(), 10))
