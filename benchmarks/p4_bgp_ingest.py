@@ -2,15 +2,25 @@
 
 For every receiver in the same run: a fresh pair of namespaces, a gobgpd sender preloaded with
 the prefixes (from an MRT TABLE_DUMP_V2 file, RFC 6396), then the session is enabled and we
-measure the seconds from Established until the receiver holds every prefix, plus the receiver's
-peak RSS (VmHWM). Prints one line per receiver, rates and the ratios the issue targets.
+measure the seconds from Established until every prefix is in the receiver's Loc-RIB (best
+routes), plus the receiver's peak RSS (VmHWM). Prints one line per receiver, rates and the ratios
+the issue targets.
+
+Loc-RIB counts (see COUNTED): our speaker's ``status json`` ``loc_rib``; BIRD's ``Routes: N
+imported`` (routes in its table); FRR's ``prefix-counts`` "PfxCt Best Selected" (paths that won
+best-path selection, which FRR runs later from a work queue, so not ``pfxRcd``); gobgpd's global
+RIB destinations. Our speaker, BIRD and FRR are polled over one persistent control socket each
+(FRR's vty socket with vtysh's protocol), gobgpd by spawning the gobgp CLI (it only has gRPC).
+
+Times come from polls every POLL_INTERVAL: each event (Established, all in the Loc-RIB) lies between
+the start of the last poll that did not see it and the end of the first that did; the middle of
+that bracket is used and the half-widths are printed as ``± error``, so a slow poll (gobgp CLI)
+shows up as a wider error instead of a biased time.
 
 With ``--sender replay`` the sender is instead a minimal BGP speaker written here that writes
 pre-encoded UPDATEs (1012 prefixes each) right after the OPEN handshake: the measurement is then
 bound by the receiver, not by gobgpd's own output rate, and starts at the sender's own
-handshake-complete timestamp (the same clock for every receiver). The end is found by polling:
-every 5 ms over a control socket (our speaker, BIRD), every 50 ms plus a process spawn (FRR's
-vtysh, gobgp), so FRR/gobgpd times carry up to ~0.1 s of extra resolution error.
+handshake-complete timestamp (the same clock for every receiver).
 
 Usage (root): .venv/bin/python benchmarks/p4_bgp_ingest.py [--prefixes 100000] [--repeat 1]
               [--sender gobgpd|replay] [--receivers speaker,bird,frr,gobgpd]
@@ -34,13 +44,14 @@ sys.path.insert(0, str(REPO))
 
 from tests.bgp.interop.configs import Neighbor, RouterSpec  # noqa: E402
 from tests.bgp.interop.daemons import Bird, Frr, GoBGP, OurSpeaker  # noqa: E402
-from tests.bgp.interop.netns import Lab, run  # noqa: E402
+from tests.bgp.interop.netns import Lab, LabError, run  # noqa: E402
 
 SENDER_AS = 65100
 RECEIVER_AS = 65200
 PROFILE: Path | None = None
 ORIGIN_AS = 65099  # gobgpd refuses injected paths that already carry its own AS
 FIRST_PREFIX = ipaddress.ip_address("16.0.0.0")
+POLL_INTERVAL = 0.01
 
 
 def mrt_table_dump(count: int, next_hop: str, peer_as: int, first=FIRST_PREFIX, length: int = 24) -> bytes:
@@ -144,6 +155,7 @@ class Result:
 
     receiver: str
     seconds: float
+    error: float  # half-width of the polling brackets at both ends
     rss_mb: float
     prefixes: int
 
@@ -177,15 +189,60 @@ class BirdSocket:
         self.sock.close()
 
 
+class FrrVty:
+    """A persistent connection to bgpd's vty socket, speaking vtysh's protocol (no vtysh spawn).
+
+    A command is sent NUL-terminated; the reply ends with three NUL octets and a status octet.
+    The session starts in VIEW_NODE, so ``enable`` is sent first (prefix-counts needs it).
+    """
+
+    def __init__(self, path: Path):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(str(path))
+        self.ask("enable")
+
+    def ask(self, command: str) -> str:
+        """Send one command, return its output; raise RuntimeError when bgpd reports a failure."""
+        self.sock.sendall(command.encode() + b"\0")
+        buf = bytearray()
+        while len(buf) < 4 or buf[-4:-1] != b"\0\0\0":
+            chunk = self.sock.recv(1 << 16)
+            if not chunk:
+                raise ConnectionError("bgpd closed its vty socket")
+            buf += chunk
+        if buf[-1] != 0:
+            raise RuntimeError(f"bgpd: {command}: {buf[:-4].decode(errors='replace').strip()}")
+        return buf[:-4].decode(errors="replace")
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+# What each receiver's count is, all of them Loc-RIB (best routes) counts.
+COUNTED = {
+    "speaker": "status json: loc_rib.ipv4",
+    "bird": "show protocols all: Routes: N imported (in the table)",
+    "frr": "prefix-counts json: PfxCt Best Selected",
+    "gobgpd": "gobgp global rib summary: Destination",
+}
+
+
 def poller(receiver, kind: str, sender: str):
-    """A function returning (established?, prefixes held, receiver-reported Established epoch)."""
+    """A function returning (established?, Loc-RIB prefixes) for the receiver's session with `sender`.
+
+    Our speaker, BIRD and FRR are asked over one persistent control socket each; gobgpd has only
+    gRPC, so its poll spawns the gobgp CLI (the bracket in `Observation` carries that latency).
+    """
     if kind in ("speaker", "bird"):
         conn = BirdSocket(receiver.socket)
     if kind == "speaker":
         def poll():
             doc = json.loads(conn.ask("status json")[0])
             p = next(p for p in doc["peers"] if p["address"] == sender)
-            return p["state"] == "Established", int(p["prefixes"]["accepted"]), float(p["since_epoch"])
+            loc_rib = doc.get("loc_rib", {})
+            if "ipv4" not in loc_rib:
+                raise RuntimeError("this speaker's status json has no loc_rib count")
+            return p["state"] == "Established", int(loc_rib["ipv4"])
         return poll
     if kind == "bird":
         name = "p_" + sender.replace(".", "_")
@@ -193,29 +250,63 @@ def poller(receiver, kind: str, sender: str):
         def poll():
             lines = conn.ask(f"show protocols all {name}")
             if not any("BGP state:" in line and "Established" in line for line in lines):
-                return False, 0, None
+                return False, 0
             routes = next(line for line in lines if "Routes:" in line)
-            return True, int(routes.split("Routes:")[1].split()[0]), None
+            return True, int(routes.split("Routes:")[1].split()[0])
+        return poll
+    if kind == "frr":
+        vty = FrrVty(receiver.vty_dir / "bgpd.vty")
+        established = False
+
+        def poll():
+            nonlocal established
+            if not established:
+                data = json.loads(vty.ask("show bgp ipv4 unicast summary json"))
+                established = data.get("peers", {}).get(sender, {}).get("state") == "Established"
+                if not established:
+                    return False, 0
+            data = json.loads(vty.ask(f"show bgp ipv4 unicast neighbors {sender} prefix-counts json"))
+            return True, int(data["ribTableWalkCounters"]["PfxCt Best Selected"])
         return poll
 
-    if kind == "frr":
-        def poll():
-            data = json.loads(receiver.vtysh("show bgp ipv4 unicast summary json"))
-            peer = data.get("peers", {}).get(sender, {})
-            return peer.get("state") == "Established", int(peer.get("pfxRcd", 0) or 0), None
-        return poll
+    established = False
 
     def poll():
-        data = json.loads(receiver.gobgp("neighbor", sender, "-j"))
-        est = data.get("state", {}).get("session_state") in (6, "established", "ESTABLISHED")
-        received = sum(int(a.get("state", {}).get("accepted", 0) or 0) for a in data.get("afi_safis", []))
-        return est, received, None
+        nonlocal established
+        if not established:
+            data = json.loads(receiver.gobgp("neighbor", sender, "-j"))
+            established = data.get("state", {}).get("session_state") in (6, "established", "ESTABLISHED")
+            if not established:
+                return False, 0
+        return True, global_rib_count(receiver)
     return poll
 
 
-def sender_count(sender: GoBGP) -> int:
-    """Destinations in the sender's IPv4 global RIB."""
-    out = sender.gobgp("global", "rib", "summary", "-a", "ipv4")
+@dataclass(frozen=True)
+class Observation:
+    """One poll: wall-clock time before and after it, and what it saw."""
+
+    before: float
+    after: float
+    established: bool
+    held: int
+
+
+def bracket(observations: list[Observation], reached) -> tuple[float, float]:
+    """(estimate, half-width) of when `reached` first became true between two polls.
+
+    The event happened after the last poll that did not see it started and before the first
+    poll that saw it returned: the estimate is the middle of that interval.
+    """
+    i = next(i for i, o in enumerate(observations) if reached(o))
+    low = observations[i - 1].before if i else observations[i].before
+    high = observations[i].after
+    return (low + high) / 2, (high - low) / 2
+
+
+def global_rib_count(daemon: GoBGP) -> int:
+    """Destinations in a gobgpd's IPv4 global RIB (its Loc-RIB)."""
+    out = daemon.gobgp("global", "rib", "summary", "-a", "ipv4")
     return int(out.split("Destination:")[1].split(",")[0])
 
 
@@ -227,7 +318,7 @@ def preloaded(sender: GoBGP, wanted: int) -> int:
     """
     last = -1
     while True:
-        now = sender_count(sender)
+        now = global_rib_count(sender)
         if now == last:
             break
         last = now
@@ -264,26 +355,29 @@ def measure(kind: str, count: int, mrt: Path, workdir: Path, sender_kind: str = 
             replayer = lab.start(snd_ns, "replay", [sys.executable, str(Path(__file__).resolve()),
                                                     "--replay-to", r4, "--local", s4, "--prefixes", str(count)])
         poll = poller(receiver, kind, s4)
-        t_est = None
+        observations: list[Observation] = []
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
+            before = time.time()
             try:
-                est, held, reported = poll()
-            except (OSError, ValueError, KeyError, StopIteration, RuntimeError):
-                time.sleep(0.01)
-                continue
-            now = time.time()
-            if est and t_est is None:
-                t_est = min(now, reported) if reported else now
-            if t_est is not None and held >= count:
-                if sender_kind == "replay":
-                    t_est = replay_established(replayer.log())
-                result = Result(kind, now - t_est, peak_rss_mb(receiver.process.pid), held)
-                receiver.process.stop(timeout=60)
-                return result
-            # Socket polls are cheap; gobgp/vtysh polls spawn a process and load the receiver.
-            time.sleep(0.005 if kind in ("speaker", "bird") else 0.05)
-        raise TimeoutError(f"{kind}: prefixes not all received within 300 s")
+                est, held = poll()
+            except (OSError, ValueError, KeyError, StopIteration, LabError):
+                est, held = False, 0
+            observations.append(Observation(before, time.time(), est, held))
+            if held >= count:
+                break
+            time.sleep(POLL_INTERVAL)
+        else:
+            raise TimeoutError(f"{kind}: prefixes not all in the Loc-RIB within 300 s")
+        if sender_kind == "replay":
+            start, start_error = replay_established(replayer.log()), 0.0
+        else:
+            start, start_error = bracket(observations, lambda o: o.established)
+        end, end_error = bracket(observations, lambda o: o.held >= count)
+        result = Result(kind, end - start, start_error + end_error, peak_rss_mb(receiver.process.pid),
+                        observations[-1].held)
+        receiver.process.stop(timeout=60)
+        return result
     finally:
         lab.close()
 
@@ -315,8 +409,8 @@ def main(argv: list[str] | None = None) -> int:
         runs.sort(key=lambda r: r.seconds)
         results[kind] = runs[len(runs) // 2]
         r = results[kind]
-        print(f"{kind:8s} {r.seconds:8.3f} s  {r.rate:10.0f} prefixes/s  peak RSS {r.rss_mb:6.1f} MB"
-              f"  (runs: {', '.join(f'{x.seconds:.3f}' for x in runs)})", flush=True)
+        print(f"{kind:8s} {r.seconds:8.3f} ± {r.error:.3f} s  {r.rate:10.0f} prefixes/s  peak RSS {r.rss_mb:6.1f} MB"
+              f"  (runs: {', '.join(f'{x.seconds:.3f}' for x in runs)}; counted: {COUNTED[kind]})", flush=True)
     if "speaker" in results:
         ours = results["speaker"]
         for ref in ("bird", "frr", "gobgpd"):
