@@ -248,7 +248,7 @@ class Rib:
         self.local = local
         self._peers: dict[object, PeerInfo] = {}
         self._in: dict[object, dict[Family, dict[Prefix, PathAttributes]]] = {}
-        self._multi: dict[Family, dict[Prefix, dict[object, None]]] = {f: {} for f in FAMILIES}
+        self._multi: dict[Family, dict[Prefix, dict[object, Rank]]] = {f: {} for f in FAMILIES}
         self._best: dict[Family, dict[Prefix, tuple[object, PathAttributes]]] = {f: {} for f in FAMILIES}
         self._stale: dict[object, dict[Family, set[Prefix]]] = {}
         self._groups: dict[tuple, _Group] = {}
