@@ -2,9 +2,12 @@
 
 Every write is a compare-and-swap on the key's mod_revision with a bounded retry (Calico's 100);
 blocks are only changed as new immutable values that are written before anything relies on them.
-Order of writes for an allocation, as in Calico: the handle first, then the block; if the block write
-loses its race the handle is decremented again. Claiming a block is two-phase: affinity `pending`,
-block created, affinity `confirmed` (pending affinities count as absent for everyone else).
+An allocation or release writes the block and its handle record(s) in ONE transaction
+(``Backend.commit``: block update-at-revision, handle create-if-absent / update- or delete-at-revision),
+so the pair is always consistent and an allocation costs one round trip in steady state (Calico writes
+the handle first and decrements it again when the block write loses; the transaction makes that
+repair unnecessary). Claiming a block is two-phase: affinity `pending`, block created, affinity
+`confirmed` (pending affinities count as absent for everyone else).
 """
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Mapping, Sequence
 
-from datastore.backend.base import Backend, KeyValue
+from datastore.backend.base import Backend, KeyValue, WriteOp
 from datastore.errors import AlreadyExists, Conflict, DatastoreError, NotFound
 from datastore.ipam.block import AllocationBlock, IPAddress, IPNetwork
 from datastore.ipam.records import AffinityState, AllocationHandle, HostAffinity, IPAMConfig
@@ -29,6 +32,9 @@ from datastore.keys import (
 )
 
 DATASTORE_RETRIES = 100
+
+# What an allocation believes about a handle record: (mod_revision, value), or None for "absent".
+KnownHandle = tuple[int, AllocationHandle] | None
 USE_WORKLOAD = "Workload"
 USE_TUNNEL = "Tunnel"
 
@@ -226,10 +232,11 @@ class IPAM:
         reserved = tuple(self._reservations())
         assigned: list[IPAddress] = []
         result_masks: dict[IPAddress, int] = {}
+        handles: dict[str, KnownHandle] = {}
 
         def take(block_cidr: IPNetwork, require_affinity: bool, fresh: bool = True) -> None:
             got = self._assign_from_block(block_cidr, request, request.count - len(assigned),
-                                          reserved, require_affinity, fresh)
+                                          reserved, require_affinity, handles, fresh)
             for address in got:
                 assigned.append(address)
                 result_masks[address] = block_cidr.prefixlen
@@ -339,9 +346,11 @@ class IPAM:
             pass
 
     def _assign_from_block(self, cidr: IPNetwork, request: AssignRequest, count: int,
-                           reserved: Sequence[IPNetwork], require_affinity: bool, fresh: bool = True) -> list[IPAddress]:
-        """Allocate from one block: handle first, then the block's CAS write (the handle is decremented
-        again if the write loses). Without ``fresh`` the first attempt uses this process's last copy."""
+                           reserved: Sequence[IPNetwork], require_affinity: bool,
+                           handles: dict[str, KnownHandle], fresh: bool = True) -> list[IPAddress]:
+        """Allocate from one block: the block and its handle in one transaction. Without ``fresh`` the
+        first attempt uses this process's last copy of the block; ``handles`` is what this request
+        knows of its handle record (nothing yet: try to create it)."""
         cached = None if fresh else self._block_cache.get(cidr)
         if cached is not None and not cached[1].unallocated:
             return []
@@ -361,19 +370,53 @@ class IPAM:
             assignment = block.assign(count, request.handle_id, request.attrs, _reserved_ordinals(block, reserved))
             if not assignment.addresses:
                 return []
-            n = len(assignment.addresses)
-            self._change_handle(request.handle_id, str(cidr), n)
             written = assignment.block.for_write()
+            changes = {} if request.handle_id is None else {request.handle_id: len(assignment.addresses)}
             try:
-                kv = self.backend.update(key, written.to_bytes(), revision)
-            except (Conflict, NotFound):
-                self._change_handle(request.handle_id, str(cidr), -n)
+                kv = self._commit_block(WriteOp.update(key, written.to_bytes(), revision), str(cidr), changes, handles)
+            except _StaleBlock:
                 self._block_cache.pop(cidr, None)
                 cached = None
+                continue
+            except _StaleHandle:
                 continue
             self._block_cache[cidr] = (kv.mod_revision, written)
             return list(assignment.addresses)
         raise IPAMError(f"too many conflicts assigning from block {cidr}")
+
+    def _commit_block(self, block_op: WriteOp, block_cidr: str, changes: Mapping[str, int],
+                      handles: dict[str, KnownHandle]) -> KeyValue:
+        """Write ``block_op`` together with each handle's change (addresses in ``block_cidr`` added, or
+        removed when negative) in one transaction, building the handle writes from ``handles`` (a handle
+        not in it is read first on a release, assumed absent on an allocation). Returns the block's new
+        KeyValue and records the handles as written. A lost compare raises _StaleBlock, or _StaleHandle
+        after re-reading that handle into ``handles``."""
+        ops, results = [block_op], []
+        for handle_id, delta in changes.items():
+            if handle_id not in handles and delta < 0:
+                handles[handle_id] = self._read_handle(handle_id)
+            op, new = _handle_write(handle_id, handles.get(handle_id), block_cidr, delta)
+            if op is not None:
+                ops.append(op)
+                results.append((handle_id, new))
+        try:
+            written = self.backend.commit(ops)
+        except (AlreadyExists, Conflict, NotFound) as exc:
+            if exc.identifier == block_op.key:
+                raise _StaleBlock() from None
+            handle_id = exc.identifier[len(HANDLE_PREFIX):]
+            handles[handle_id] = self._read_handle(handle_id)
+            raise _StaleHandle() from None
+        for (handle_id, new), kv in zip(results, written[1:]):
+            handles[handle_id] = None if new.is_empty else (kv.mod_revision, new)
+        return written[0]
+
+    def _read_handle(self, handle_id: str) -> KnownHandle:
+        try:
+            kv = self.backend.get(HandleKey(handle_id).path)
+        except NotFound:
+            return None
+        return kv.mod_revision, AllocationHandle.from_json(handle_id, kv.value)
 
     # --- specific address --------------------------------------------------------------------
     def assign_ip(self, address: IPAddress, handle_id: str | None, attrs: Mapping[str, str], hostname: str) -> None:
@@ -383,6 +426,7 @@ class IPAM:
             raise IPAMError("The provided IP address is not in a configured pool")
         cidr = ipaddress.ip_network((int(address), pool.block_size), strict=False)
         key = BlockKey(cidr).path
+        handles: dict[str, KnownHandle] = {}
         for _ in range(DATASTORE_RETRIES):
             try:
                 kv = self.backend.get(key)
@@ -398,12 +442,13 @@ class IPAM:
                 new = block.assign_address(address, handle_id, attrs)
             except ValueError as exc:
                 raise IPAMError(str(exc)) from None
-            self._change_handle(handle_id, str(cidr), 1)
+            changes = {} if handle_id is None else {handle_id: 1}
             try:
-                self.backend.update(key, new.for_write().to_bytes(), kv.mod_revision)
-            except (Conflict, NotFound):
-                self._change_handle(handle_id, str(cidr), -1)
+                self._commit_block(WriteOp.update(key, new.for_write().to_bytes(), kv.mod_revision), str(cidr),
+                                   changes, handles)
+            except (_StaleBlock, _StaleHandle):
                 continue
+            self._block_cache.pop(cidr, None)
             return
         raise IPAMError(f"too many conflicts assigning {address}")
 
@@ -475,6 +520,7 @@ class IPAM:
         """CAS loop releasing in one block; returns the not-allocated addresses (or, with
         ``report_released``, the released ones)."""
         key = BlockKey(cidr).path
+        handles: dict[str, KnownHandle] = {}
         for _ in range(DATASTORE_RETRIES):
             try:
                 kv = self.backend.get(key)
@@ -483,56 +529,18 @@ class IPAM:
             outcome = release(AllocationBlock.from_json(kv.value))
             if not outcome.released:
                 return [] if report_released else list(outcome.unallocated)
+            if delete_empty_unaffine and outcome.block.is_empty and outcome.block.affinity is None:
+                block_op = WriteOp.delete(key, kv.mod_revision)
+            else:
+                block_op = WriteOp.update(key, outcome.block.for_write().to_bytes(), kv.mod_revision)
+            changes = {handle_id: -count for handle_id, count in outcome.handle_counts if handle_id is not None}
             try:
-                if delete_empty_unaffine and outcome.block.is_empty and outcome.block.affinity is None:
-                    self.backend.delete(key, kv.mod_revision)
-                else:
-                    self.backend.update(key, outcome.block.for_write().to_bytes(), kv.mod_revision)
-            except (Conflict, NotFound):
+                self._commit_block(block_op, str(cidr), changes, handles)
+            except (_StaleBlock, _StaleHandle):
                 continue
-            for handle_id, count in outcome.handle_counts:
-                self._change_handle(handle_id, str(cidr), -count)
+            self._block_cache.pop(cidr, None)
             return list(outcome.released if report_released else outcome.unallocated)
         raise IPAMError(f"too many conflicts releasing from block {cidr}")
-
-    def _change_handle(self, handle_id: str | None, block_cidr: str, delta: int) -> None:
-        """Add ``delta`` addresses in ``block_cidr`` to a handle (CAS); an emptied handle is deleted.
-        Allocations without a handle (allowed by Calico's AssignIP) have no record to change."""
-        if handle_id is None:
-            return
-        key = HandleKey(handle_id).path
-        if delta > 0:
-            # Most increments are a workload's first address: try the create before reading.
-            try:
-                self.backend.create(key, AllocationHandle(handle_id).increment(block_cidr, delta).to_bytes())
-                return
-            except AlreadyExists:
-                pass
-        for _ in range(DATASTORE_RETRIES):
-            try:
-                kv = self.backend.get(key)
-            except NotFound:
-                if delta <= 0:
-                    return
-                try:
-                    self.backend.create(key, AllocationHandle(handle_id).increment(block_cidr, delta).to_bytes())
-                    return
-                except AlreadyExists:
-                    continue
-            handle = AllocationHandle.from_json(handle_id, kv.value)
-            if delta >= 0:
-                new = handle.increment(block_cidr, delta)
-            else:
-                new = handle.decrement(block_cidr, min(-delta, handle.count_in(block_cidr)))
-            try:
-                if new.is_empty:
-                    self.backend.delete(key, kv.mod_revision)
-                else:
-                    self.backend.update(key, new.to_bytes(), kv.mod_revision)
-                return
-            except (Conflict, NotFound):
-                continue
-        raise IPAMError(f"too many conflicts updating handle {handle_id}")
 
     # --- affinities --------------------------------------------------------------------------
     def release_block_affinity(self, hostname: str, cidr: IPNetwork) -> None:
@@ -567,6 +575,36 @@ class IPAM:
         for version in (4, 6):
             for cidr, _ in self.host_affinities(hostname, version):
                 self.release_block_affinity(hostname, cidr)
+
+
+class _StaleBlock(Exception):
+    """The block changed (or vanished) since it was read: re-read it and try again."""
+
+
+class _StaleHandle(Exception):
+    """A handle record was not as believed (it has been re-read): try again."""
+
+
+def _handle_write(handle_id: str, known: KnownHandle, block_cidr: str,
+                  delta: int) -> tuple[WriteOp | None, AllocationHandle]:
+    """The conditional write that adds ``delta`` addresses in ``block_cidr`` to a handle believed to be
+    ``known``, and the handle it writes: a create when believed absent, an update at its revision, a
+    delete at its revision when emptied; None when there is nothing to take from an absent handle."""
+    key = HandleKey(handle_id).path
+    if known is None:
+        handle = AllocationHandle(handle_id)
+        if delta <= 0:
+            return None, handle
+        new = handle.increment(block_cidr, delta)
+        return WriteOp.create(key, new.to_bytes()), new
+    revision, handle = known
+    if delta >= 0:
+        new = handle.increment(block_cidr, delta)
+    else:
+        new = handle.decrement(block_cidr, min(-delta, handle.count_in(block_cidr)))
+    if new.is_empty:
+        return WriteOp.delete(key, revision), new
+    return WriteOp.update(key, new.to_bytes(), revision), new
 
 
 def _reserved_ordinals(block: AllocationBlock, reserved: Sequence[IPNetwork]) -> frozenset[int]:

@@ -1,0 +1,127 @@
+"""Block and handle records are written together in one transaction: one round trip per allocation in
+steady state, one revision for the pair, and no handle left changed when a block write loses its race."""
+import ipaddress
+
+from datastore.backend.base import WriteOp
+from datastore.ipam.allocator import IPAM, AssignRequest, PoolInfo
+from datastore.keys import BlockKey, HandleKey
+
+net = ipaddress.ip_network
+POOL = PoolInfo("pool", net("10.90.0.0/24"), 28)
+
+
+class Counting:
+    """A Backend wrapper recording each call by name (``commit`` with the kinds of its ops)."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.calls = []
+
+    def __getattr__(self, name):
+        method = getattr(self.inner, name)
+
+        def call(*args, **kwargs):
+            self.calls.append(name if name != "commit" else ("commit", tuple(op.kind for op in args[0])))
+            return method(*args, **kwargs)
+
+        return call
+
+
+class BlockRacer(Counting):
+    """Before its first commit, another writer changes the block the commit is about to CAS."""
+
+    def __init__(self, inner, raced_key):
+        super().__init__(inner)
+        self.raced_key = raced_key
+        self.raced = False
+
+    def commit(self, ops):
+        if not self.raced:
+            self.raced = True
+            current = self.inner.get(self.raced_key)
+            self.inner.update(self.raced_key, current.value, current.mod_revision)
+        self.calls.append(("commit", tuple(op.kind for op in ops)))
+        return self.inner.commit(ops)
+
+
+def req(handle, count=1, host="node-a"):
+    return AssignRequest(count=count, handle_id=handle, hostname=host, attrs={"node": host})
+
+
+def test_steady_state_allocation_is_one_transaction_writing_block_and_new_handle(backend):
+    counting = Counting(backend)
+    ipam = IPAM(counting, lambda: [POOL])
+    ipam.auto_assign(req("claims-the-block"), 4)
+    ipam.auto_assign(req("lists-the-new-affinity"), 4)
+    counting.calls.clear()
+    got = ipam.auto_assign(req("second"), 4)
+    assert counting.calls == [("commit", ("update", "create"))]
+    block = backend.get(BlockKey(got[0].network).path)
+    handle = backend.get(HandleKey("second").path)
+    assert block.mod_revision == handle.mod_revision
+
+
+def test_allocation_for_an_existing_handle_updates_it_at_its_revision(backend):
+    ipam = IPAM(backend, lambda: [POOL])
+    first = ipam.auto_assign(req("pod"), 4)
+    second = ipam.auto_assign(req("pod"), 4)
+    assert first[0].ip != second[0].ip
+    [handle] = ipam.handles()
+    assert handle.total == 2 and handle.count_in(str(first[0].network)) == 2
+
+
+def test_lost_block_race_retries_without_touching_the_handle(backend):
+    cidr = IPAM(backend, lambda: [POOL]).auto_assign(req("first"), 4)[0].network
+    racer = BlockRacer(backend, BlockKey(cidr).path)
+    racer.raced = True
+    ipam = IPAM(racer, lambda: [POOL])
+    ipam.auto_assign(req("warm"), 4)
+    racer.raced = False
+    racer.calls.clear()
+    got = ipam.auto_assign(req("new"), 4)
+    assert racer.calls == [("commit", ("update", "create")), "get", ("commit", ("update", "create"))]
+    handle = backend.get(HandleKey("new").path)
+    assert handle.create_revision == handle.mod_revision == backend.get(BlockKey(cidr).path).mod_revision
+    assert [h.total for h in ipam.handles() if h.handle_id == "new"] == [1]
+    assert ipam.block_of(got[0].ip)[1].in_use == 3
+
+
+def test_a_handle_created_elsewhere_is_read_and_updated(backend):
+    ipam = IPAM(backend, lambda: [POOL])
+    ipam.auto_assign(req("warm"), 4)
+    cidr = ipam.auto_assign(req("other"), 4)[0].network
+    backend.commit([WriteOp.create(HandleKey("shared").path,
+                                   b'{"block":{"' + str(cidr).encode() + b'":0}}')])
+    got = ipam.auto_assign(req("shared"), 4)
+    [handle] = [h for h in ipam.handles() if h.handle_id == "shared"]
+    assert handle.total == 1 and ipam.block_of(got[0].ip)[1].attribute_of(got[0].ip).handle_id == "shared"
+
+
+def test_release_writes_block_and_deletes_the_emptied_handle_in_one_transaction(backend):
+    ipam = IPAM(backend, lambda: [POOL])
+    [kept] = ipam.auto_assign(req("keep"), 4)
+    [gone] = ipam.auto_assign(req("gone"), 4)
+    counting = Counting(backend)
+    releaser = IPAM(counting, lambda: [POOL])
+    assert releaser.release_ips([gone.ip]) == []
+    assert [c for c in counting.calls if c[0] == "commit"] == [("commit", ("update", "delete"))]
+    assert [h.handle_id for h in ipam.handles()] == ["keep"]
+    assert ipam.block_of(kept.ip)[1].in_use == 1
+
+
+def test_release_by_handle_of_a_multi_address_handle(backend):
+    ipam = IPAM(backend, lambda: [POOL])
+    got = ipam.auto_assign(req("multi", count=3), 4)
+    assert ipam.release_by_handle("multi") == 3
+    assert ipam.handles() == []
+    assert ipam.block_of(got[0].ip)[1].in_use == 0
+
+
+def test_assign_ip_writes_block_and_handle_together(backend):
+    ipam = IPAM(backend, lambda: [POOL])
+    address = ipaddress.ip_address("10.90.0.77")
+    ipam.assign_ip(address, "fixed", {"node": "node-a"}, "node-a")
+    block = backend.get(BlockKey(net("10.90.0.64/28")).path)
+    assert backend.get(HandleKey("fixed").path).mod_revision == block.mod_revision
+    ipam.assign_ip(ipaddress.ip_address("10.90.0.78"), None, {}, "node-a")
+    assert [h.total for h in ipam.handles()] == [1]
