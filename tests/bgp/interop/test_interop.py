@@ -138,15 +138,17 @@ def test_four_octet_asns(lab, pair, need_daemons, kind):
     assert speaker.wait_route("10.66.1.0/24").as_path == (4200000002,)
 
 
+@pytest.mark.parametrize("we_are", ["active", "passive"])
 @pytest.mark.parametrize("kind", DAEMONS)
-def test_tcp_md5_password(lab, pair, need_daemons, kind):
+def test_tcp_md5_password(lab, pair, need_daemons, kind, we_are):
+    """One side passive, so the test knows whose listener checks the signature (RFC 2385)."""
     need_daemons(kind)
     us, them, link = pair
     us4, them4 = str(link.a4.ip), str(link.b4.ip)
     peer = start_daemon(kind, lab, them, RouterSpec(them4, 65002, (
-        Neighbor(us4, 65001, password="pcb-s3cret"),), ("10.66.1.0/24",)))
+        Neighbor(us4, 65001, password="pcb-s3cret", passive=we_are == "active"),), ("10.66.1.0/24",)))
     speaker = start_speaker(lab, us, RouterSpec(us4, 65001, (
-        Neighbor(them4, 65002, password="pcb-s3cret"),), ("10.65.1.0/24",)))
+        Neighbor(them4, 65002, password="pcb-s3cret", passive=we_are == "passive"),), ("10.65.1.0/24",)))
     speaker.wait_state(them4)
     peer.wait_route("10.65.1.0/24")
     speaker.wait_route("10.66.1.0/24")
@@ -299,17 +301,22 @@ def test_node_status_against_a_live_speaker(lab, pair, need_daemons):
     assert lines[-3:] == ["IPv6 BGP status", "No IPv6 peers found.", ""]
 
 
-def test_tcp_md5_mismatch_keeps_the_session_down(lab, pair, need_daemons):
+@pytest.mark.parametrize("we_are", ["active", "passive"])
+def test_tcp_md5_mismatch_keeps_the_session_down(lab, pair, need_daemons, we_are):
+    """A wrong key on either side's listener: the segments are dropped, no OPEN is ever read."""
     need_daemons("bird")
     us, them, link = pair
     us4, them4 = str(link.a4.ip), str(link.b4.ip)
     peer = start_daemon("bird", lab, them, RouterSpec(them4, 65002, (
-        Neighbor(us4, 65001, password="pcb-right"),)))
+        Neighbor(us4, 65001, password="pcb-right", passive=we_are == "active"),)))
     speaker = start_speaker(lab, us, RouterSpec(us4, 65001, (
-        Neighbor(them4, 65002, password="pcb-wrong"),)))
+        Neighbor(them4, 65002, password="pcb-wrong", passive=we_are == "passive"),)))
     with pytest.raises(TimeoutError):
         speaker.wait_state(them4, timeout=4)
-    assert peer.session(us4).state != "Established"
+    # Not even an OPEN got through: neither side went past its connecting states.
+    assert speaker.session(them4).state in ("Idle", "Connect", "Active", "Passive")
+    assert peer.session(us4).state in ("Idle", "Connect", "Active", "Passive")
+    assert "Received: " not in speaker.process.log() and "Error: " not in peer.process.log()
 
 
 def test_route_refresh_from_bird_is_answered_with_our_routes(lab, pair, need_daemons):
