@@ -560,8 +560,8 @@ class Speaker:
             peer = self._peers.get(key)
             if peer is None or peer.main.state is not F.State.ESTABLISHED:
                 continue
-            families = sorted(peer.main.negotiated.families)
-            peer.main.send(b"".join(m for family in families for m in self._rib.refresh(key, family)))
+            # a fresh initial table ending in End-of-RIB (a refresh answer may be BoRR/EoRR instead)
+            peer.main.send(b"".join(self._rib.peer_up(self._peer_info(peer.main), peer.main.negotiated)))
         log.info("selection deferral over: tables sent to %d peers", len(deferred))
 
     def _publish_withheld(self) -> None:

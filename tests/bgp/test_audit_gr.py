@@ -164,13 +164,14 @@ def test_peer_enhanced_refresh_withdraws_what_it_did_not_repeat():
 
 def test_restarting_speaker_publishes_only_the_final_choice_after_deferral():
     """Finding 7: during selection deferral (RFC 4724 §4.1) a route programmer sees nothing; when the
-    last End-of-RIB is in it gets one change per prefix, the final best path (no interim churn)."""
+    last End-of-RIB is in it gets one change per prefix, the final best path (no interim churn).
+    The deferred initial table ends with End-of-RIB even with enhanced route refresh negotiated."""
     port = free_port()
     learned = ipaddress.ip_network("10.88.0.0/16")
     worse = PathAttributes(next_hop=ipaddress.IPv4Address("127.0.0.2"), local_pref=50)
 
     async def main():
-        fake = FakePeer(Open.build(64512, 90, "127.0.0.2", GOOD_CAPS + (GracefulRestart(120),)))
+        fake = FakePeer(Open.build(64512, 90, "127.0.0.2", GOOD_CAPS + (GracefulRestart(120), EnhancedRouteRefresh())))
         server = await asyncio.start_server(fake.serve, "127.0.0.2", port)
         peers = (PeerConfig(ipaddress.ip_address("127.0.0.2"), 64512, port=port, connect_retry_time=1),
                  PeerConfig(ipaddress.ip_address("127.0.0.3"), 64512, port=port, connect_retry_time=1, passive=True))
@@ -191,7 +192,8 @@ def test_restarting_speaker_publishes_only_the_final_choice_after_deferral():
                 await _until(lambda: learned in speaker.loc_rib())
                 assert published == [], "nothing is published while selection is deferred"
                 async with Speaker(other):
-                    await fake.wait_for(lambda m: isinstance(m, Update) and m.end_of_rib is not None)
+                    await fake.wait_for(lambda m: isinstance(m, Update) and m.end_of_rib == (1, 1))
+                    assert not any(isinstance(m, RouteRefreshMsg) for m in fake.received)
                     flat = [(p, c.attrs.local_pref, str(c.source.address)) for c in published for p in c.prefixes]
                     assert flat == [((int(learned.network_address), 16), 100, "127.0.0.3")]
         finally:
