@@ -1,8 +1,8 @@
-"""The benchmarks' wire encoders: the replay sender's UPDATEs and the MRT file for gobgpd."""
+"""The benchmarks' wire encoders (the replay sender's UPDATEs, the MRT file for gobgpd) and P4's timing."""
 import ipaddress
 import struct
 
-from benchmarks.p4_bgp_ingest import mrt_table_dump, update_stream
+from benchmarks.p4_bgp_ingest import Observation, bracket, mrt_table_dump, update_stream
 from node.bgp.message import decode, split_messages
 from node.bgp.negotiate import Negotiated
 
@@ -39,3 +39,17 @@ def test_mrt_table_dump_layout():
         assert struct.unpack("!IB", rib[:5]) == (seq, 24)
         assert rib[5:8] == bytes([16, 0, seq])
         assert struct.unpack("!H", rib[8:10]) == (1,)
+
+
+def test_p4_event_time_is_the_middle_of_the_poll_bracket():
+    polls = [Observation(10.0, 10.1, False, 0), Observation(10.2, 10.3, True, 500),
+             Observation(10.4, 10.9, True, 1000), Observation(11.0, 11.1, True, 1000)]
+    # Established: after the first poll started, before the second one returned.
+    estimate, half_width = bracket(polls, lambda o: o.established)
+    assert (round(estimate, 6), round(half_width, 6)) == (10.15, 0.15)
+    # All 1000 in the Loc-RIB: after the second poll started, before the (slow) third returned.
+    estimate, half_width = bracket(polls, lambda o: o.held >= 1000)
+    assert (round(estimate, 6), round(half_width, 6)) == (10.55, 0.35)
+    # Seen by the very first poll: only its own duration bounds it.
+    estimate, half_width = bracket(polls, lambda o: o.before >= 10.0)
+    assert (round(estimate, 6), round(half_width, 6)) == (10.05, 0.05)
