@@ -1,0 +1,81 @@
+"""Audit Q finding 10, cases with no test before: a received NOTIFICATION 2/1 (NotifMsgVerErr) is
+not answered and ends the attempt; enforce-first-AS on the wire treats the UPDATE as withdraw."""
+import asyncio
+import dataclasses
+import ipaddress
+
+from node.bgp.attributes import AsPath, PathAttributes
+from node.bgp.capabilities import FourOctetAs, Multiprotocol, RouteRefresh
+from node.bgp.fsm import State
+from node.bgp.message import KEEPALIVE_BYTES, Notification, Open, pack_updates
+from node.bgp.negotiate import Negotiated
+from node.bgp.speaker import Speaker
+
+from tests.bgp.test_session import FakePeer, config, free_port
+
+PEER = "Global_127_0_0_2"
+
+
+class _ClosingFake(FakePeer):
+    """A FakePeer that records when our speaker closed the connection."""
+
+    def __init__(self, first):
+        super().__init__(first)
+        self.closed = asyncio.Event()
+
+    async def serve(self, reader, writer):
+        try:
+            await super().serve(reader, writer)
+        finally:
+            self.closed.set()
+
+
+def _run(first, body, cfg):
+    async def main():
+        fake = _ClosingFake(first)
+        server = await asyncio.start_server(fake.serve, "127.0.0.2", cfg.listen_port)
+        try:
+            async with Speaker(cfg) as speaker:
+                await body(speaker, fake)
+        finally:
+            server.close()
+
+    asyncio.run(asyncio.wait_for(main(), 20))
+
+
+def test_received_version_error_notification_is_not_answered():
+    async def body(speaker, fake):
+        await asyncio.wait_for(fake.closed.wait(), 5)
+        assert isinstance(fake.received[0], Open)
+        assert not any(isinstance(m, Notification) for m in fake.received)
+        status = speaker.status().peers[0]
+        assert status.last_error == "Received: Unsupported version number"
+        assert speaker.peer_state(PEER) in (State.IDLE, State.CONNECT, State.ACTIVE)
+
+    port = free_port()
+    _run(Notification(2, 1, b"\x00\x04"), body, config(port))
+
+
+def test_enforce_first_as_treats_the_update_as_withdraw_on_the_wire():
+    bad_net, good_net = ipaddress.ip_network("10.91.0.0/16"), ipaddress.ip_network("10.92.0.0/16")
+
+    def update(net, *path):
+        attrs = PathAttributes(as_path=AsPath.sequence(*path), next_hop=ipaddress.IPv4Address("127.0.0.2"))
+        return b"".join(pack_updates((1, 1), [(int(net.network_address), 16)], attrs,
+                                     Negotiated(four_octet_as=True)))
+
+    async def body(speaker, fake):
+        await fake.wait_for(lambda m: isinstance(m, Open))
+        fake.writer.write(KEEPALIVE_BYTES + update(bad_net, 65099, 65001) + update(good_net, 65001, 65099))
+        async with asyncio.timeout(5):
+            while good_net not in speaker.loc_rib():
+                await asyncio.sleep(0.01)
+        assert bad_net not in speaker.loc_rib(), "first AS 65099 is not the neighbour AS 65001"
+        assert speaker.peer_state(PEER) is State.ESTABLISHED
+        assert not any(isinstance(m, Notification) for m in fake.received)
+
+    port = free_port()
+    cfg = config(port)
+    cfg = dataclasses.replace(cfg, peers=(dataclasses.replace(cfg.peers[0], asn=65001),))
+    caps = (Multiprotocol(1, 1), RouteRefresh(), FourOctetAs(65001))
+    _run(Open.build(65001, 90, "127.0.0.2", caps), body, cfg)
