@@ -1,5 +1,6 @@
 """Audit Q finding 10, cases with no test before: a received NOTIFICATION 2/1 (NotifMsgVerErr) is
-not answered and ends the attempt; enforce-first-AS on the wire treats the UPDATE as withdraw."""
+not answered and ends the attempt; enforce-first-AS on the wire treats the UPDATE as withdraw; MD5
+on the passive (listening) side with a matching and a mismatching key."""
 import asyncio
 import dataclasses
 import ipaddress
@@ -79,3 +80,27 @@ def test_enforce_first_as_treats_the_update_as_withdraw_on_the_wire():
     cfg = dataclasses.replace(cfg, peers=(dataclasses.replace(cfg.peers[0], asn=65001),))
     caps = (Multiprotocol(1, 1), RouteRefresh(), FourOctetAs(65001))
     _run(Open.build(65001, 90, "127.0.0.2", caps), body, cfg)
+
+
+def test_md5_on_the_listening_side_passive_match_and_mismatch():
+    """The passive side's listener key decides: the matching peer's SYN is accepted, the mismatching
+    peer's SYNs are dropped (its connect times out) and our passive session never leaves Passive."""
+    from node.bgp.config import OriginatedRoute
+    from tests.bgp.test_speaker import net, peer, speaker_config, wait_for
+
+    port = free_port()
+
+    async def main():
+        a_cfg = speaker_config("127.0.0.1", [peer("127.0.0.2", port=port, password="s3cret", passive=True),
+                                             peer("127.0.0.3", port=port, password="other", passive=True)], port)
+        good = speaker_config("127.0.0.2", [peer("127.0.0.1", port=port, password="s3cret")], port,
+                              prefixes=[OriginatedRoute(net("10.5.0.0/24"))])
+        bad = speaker_config("127.0.0.3", [peer("127.0.0.1", port=port, password="wrong")], port)
+        async with Speaker(a_cfg) as a, Speaker(good), Speaker(bad) as c:
+            await wait_for(lambda: net("10.5.0.0/24") in a.loc_rib(), what="MD5 session to the listener")
+            await wait_for(lambda: c.status().peers[0].last_error == "Socket: Connection timed out",
+                           what="mismatching SYNs dropped by the listener")
+            status = {p.name: p for p in a.status().peers}
+            assert status["Global_127_0_0_3"].state == "Passive" and status["Global_127_0_0_3"].last_error == ""
+
+    asyncio.run(asyncio.wait_for(main(), 20))
