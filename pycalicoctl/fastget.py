@@ -17,7 +17,7 @@ from datastore import config as ds_config
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Iterator
+    from typing import Iterator, Mapping
 
 CLIENT_VERSION = "v3.29.7"
 IPPOOL_NAMES = frozenset(("ippool", "ippools", "ipp", "ipps", "pool", "pools"))
@@ -44,7 +44,7 @@ class Request:
         self.config_path, self.allow_version_mismatch = config_path, allow_version_mismatch
 
 
-def run(argv: list[str], environ: "dict[str, str] | os._Environ[str]" = os.environ) -> str | None:
+def run(argv: list[str], environ: "Mapping[str, str]" = os.environ) -> str | None:
     """calicoctl's stdout for ``argv`` if the fast path can produce it exactly, else None."""
     try:
         request = parse_argv(argv)
@@ -103,7 +103,7 @@ def _simple_name(name: str) -> bool:
     return 0 < len(name) <= 253 and set(name) <= _NAME_CHARS and name[0].isalnum() and name[-1].isalnum()
 
 
-def _open_store(config_path: str, environ: "dict[str, str] | os._Environ[str]") -> "_EtcdReader | _LocalReader":
+def _open_store(config_path: str, environ: "Mapping[str, str]") -> "_EtcdReader | _LocalReader":
     """The store the environment configures (a config file needs YAML: declined)."""
     if os.path.exists(config_path) or config_path != ds_config.DEFAULT_CONFIG_PATH:
         raise Declined("config file")
