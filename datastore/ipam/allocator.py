@@ -29,6 +29,7 @@ from datastore.keys import (
     IPAMConfigKey,
     block_affinity_prefix,
     block_prefix,
+    parse_key,
 )
 
 DATASTORE_RETRIES = 100
@@ -129,7 +130,8 @@ class IPAM:
         # value this process read or wrote per key, and each host's confirmed affine block CIDRs.
         self._block_cache: dict[IPNetwork, tuple[int, AllocationBlock]] = {}
         self._affinity_cache: dict[tuple[str, int], tuple[IPNetwork, ...]] = {}
-        self._in_pools: dict[tuple[IPNetwork, IPNetwork], bool] = {}
+        self._in_pools: dict[tuple[str, int], tuple[tuple[IPNetwork, ...], tuple[IPNetwork, ...],
+                                                     tuple[IPNetwork, ...]]] = {}
 
     # --- configuration -----------------------------------------------------------------------
     def get_config(self) -> IPAMConfig:
@@ -279,14 +281,14 @@ class IPAM:
         if fresh or key not in self._affinity_cache:
             self._affinity_cache[key] = tuple(cidr for cidr, aff in self.host_affinities(hostname, version)
                                               if aff.state is AffinityState.CONFIRMED)
-        return [cidr for cidr in self._affinity_cache[key] if any(self._inside(cidr, p.cidr) for p in pools)]
-
-    def _inside(self, cidr: IPNetwork, pool: IPNetwork) -> bool:
-        """``cidr.subnet_of(pool)``, memoised (the fast path asks it for every affine block every time)."""
-        found = self._in_pools.get((cidr, pool))
-        if found is None:
-            found = self._in_pools[(cidr, pool)] = cidr.subnet_of(pool)
-        return found
+        affine = self._affinity_cache[key]
+        pool_cidrs = tuple(p.cidr for p in pools)
+        filtered = self._in_pools.get(key)
+        if filtered is None or filtered[0] is not affine or filtered[1] != pool_cidrs:
+            # Memoised: the fast path asks for the same host's blocks on every request.
+            filtered = self._in_pools[key] = (affine, pool_cidrs, tuple(
+                cidr for cidr in affine if any(cidr.subnet_of(pool) for pool in pool_cidrs)))
+        return list(filtered[2])
 
     def _walk(self, pool: PoolInfo, hostname: str) -> Iterable[IPNetwork]:
         """The pool's block CIDRs from a per-host pseudo-random start, wrapping around."""
@@ -297,7 +299,8 @@ class IPAM:
 
     def _claim_new_block(self, pools: Sequence[PoolInfo], hostname: str,
                          reserved: Sequence[IPNetwork]) -> IPNetwork | None:
-        existing = {block.cidr for _, block in self.blocks(pools[0].cidr.version)}
+        kvs, _ = self.backend.list(block_prefix(pools[0].cidr.version))
+        existing = {parse_key(kv.key).cidr for kv in kvs}
         for pool in pools:
             for cidr in self._walk(pool, hostname):
                 if cidr in existing or any(cidr.subnet_of(r) for r in reserved if r.version == cidr.version):
