@@ -294,7 +294,7 @@ class Speaker:
             peer.candidate = candidate
             candidate.post(F.Event(F.EventKind.ManualStart_with_PassiveTcpEstablishment))
             candidate.adopt(reader, writer, outgoing)
-        elif state is F.State.ESTABLISHED and self._peer_restarted(peer):
+        elif state is F.State.ESTABLISHED and not outgoing and self._peer_restarted(peer):
             # BIRD's bgp_incoming_connection (gr_ready): the peer restarted without our seeing the
             # old connection close; end it like a transport failure (routes kept as stale).
             log.info("%s: new connection while Established from a GR peer: graceful restart", peer.config.name)

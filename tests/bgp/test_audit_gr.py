@@ -2,6 +2,7 @@
 import asyncio
 import dataclasses
 import ipaddress
+import socket
 
 from node.bgp.attributes import PathAttributes
 from node.bgp.capabilities import EnhancedRouteRefresh, GracefulRestart, GracefulRestartFamily
@@ -224,6 +225,36 @@ def test_stale_routes_after_the_restart_wait_for_our_stale_path_time_not_the_pee
                 await _until(lambda: OLD not in speaker.loc_rib(), timeout=4)
                 assert speaker.peer_state(PEER) is State.ESTABLISHED
                 writer.close()
+        finally:
+            server.close()
+
+    asyncio.run(asyncio.wait_for(main(), 20))
+
+
+def test_our_own_late_connection_is_not_taken_for_a_peer_restart():
+    """Only an incoming connection can be the GR peer's restart: our own connect attempt completing
+    after the session is Established (SessionHost.extra_connection) is refused, the session stays."""
+    port = free_port()
+    key = config(port).peers[0].key
+
+    async def main():
+        fake = FakePeer(Open.build(64512, 90, "127.0.0.2", GOOD_CAPS + (_gr(False),)))
+        server = await asyncio.start_server(fake.serve, "127.0.0.2", port)
+        try:
+            async with Speaker(config(port)) as speaker:
+                await fake.wait_for(lambda m: isinstance(m, Open))
+                fake.writer.write(KEEPALIVE_BYTES + _update(OLD))
+                await _until(lambda: OLD in speaker.loc_rib())
+                main_session = next(iter(speaker._peers.values())).main
+                ours, theirs = socket.socketpair()
+                reader, writer = await asyncio.open_connection(sock=ours)
+                their_reader, their_writer = await asyncio.open_connection(sock=theirs)
+                speaker.extra_connection(main_session, reader, writer)
+                data = await asyncio.wait_for(their_reader.read(), 5)  # refused: Cease 6/7, then closed
+                assert [decode_body(t, b, Negotiated()) for t, b in split_messages(data)[0]] == [Notification(6, 7)]
+                their_writer.close()
+                assert next(iter(speaker._peers.values())).main is main_session
+                assert speaker.peer_state(PEER) is State.ESTABLISHED and speaker.rib.stale_count(key) == 0
         finally:
             server.close()
 
