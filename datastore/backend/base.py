@@ -130,8 +130,9 @@ class Backend(Protocol):
         ...
 
     def commit(self, ops: Sequence[WriteOp]) -> list[KeyValue]:
-        """Apply ``ops`` atomically at one new revision; one KeyValue per op, in order (a created or
-        updated key as written; a deleted key with an empty value and the delete's revision). On a failed
+        """Apply ``ops`` atomically at one new revision; one KeyValue per op, in order: the key, the value
+        written (empty for a delete) and the commit's revision as mod_revision; create_revision is that
+        revision for a create and 0 otherwise (reporting an update's would cost etcd a read). On a failed
         condition nothing is written and the first failing op's AlreadyExists / Conflict / NotFound is raised."""
         ...
 

@@ -877,7 +877,7 @@ class EtcdBackend:
         return [KeyValue(key, value, result.revision, result.revision) for key, value in items]
 
     def update(self, key: str, value: bytes, revision: int) -> KeyValue:
-        return self.commit([WriteOp.update(key, value, revision)])[0]
+        return self._commit([WriteOp.update(key, value, revision)], report_create_revision=True)[0]
 
     def put(self, key: str, value: bytes) -> KeyValue:
         """Unconditional write (creates or overwrites)."""
@@ -903,8 +903,13 @@ class EtcdBackend:
 
     def commit(self, ops: Sequence[WriteOp]) -> list[KeyValue]:
         """One etcd txn: a create_revision / mod_revision compare per op, the puts and deletes without
-        prev_kv, and metadata-only (keys_only) reads for the new create_revisions or, when a compare
-        fails, for the first failing op's error — so a write never ships a stored value back."""
+        prev_kv, and, only when a compare fails, metadata-only (keys_only) reads for the first failing
+        op's error — so a write never ships a stored value back."""
+        return self._commit(ops, report_create_revision=False)
+
+    def _commit(self, ops: Sequence[WriteOp], report_create_revision: bool) -> list[KeyValue]:
+        """``commit``; with ``report_create_revision`` the txn also reads each updated key's metadata
+        (keys_only) so the results carry its create_revision instead of 0."""
         check_distinct_keys(ops)
         if not ops:
             return []
@@ -918,7 +923,7 @@ class EtcdBackend:
             else:
                 compare.append(tx.create(op.key) > 0)
             success.append(tx.delete(op.key) if op.kind == "delete" else tx.put(op.key, op.value))
-        updated = [op.key for op in ops if op.kind == "update"]
+        updated = [op.key for op in ops if op.kind == "update"] if report_create_revision else []
         success += [tx.get(key, keys_only=True) for key in updated]
         result = self.client.transaction(compare=compare, success=success,
                                          failure=[tx.get(op.key, keys_only=True) for op in ops])
@@ -927,7 +932,7 @@ class EtcdBackend:
             raise first_failure(ops, current) or Conflict(ops[0].key, current[0] or 0)
         created = {key: found[0][1].create_revision for key, found in zip(updated, result.responses[len(ops):])}
         return [KeyValue(op.key, op.value, result.revision,
-                         0 if op.kind == "delete" else created.get(op.key, result.revision)) for op in ops]
+                         result.revision if op.kind == "create" else created.get(op.key, 0)) for op in ops]
 
     def watch(self, prefix: str, from_revision: int) -> "EtcdBackendWatch":
         return EtcdBackendWatch(self.client.watch_prefix(prefix, start_revision=from_revision + 1))

@@ -316,7 +316,8 @@ class LocalBackend:
                     self._remove(op.key, row, revision, sub)
                     written.append(KeyValue(op.key, b"", revision, 0))
                 else:
-                    written.append(self._put(op.key, op.value, row, revision, sub))
+                    kv = self._put(op.key, op.value, row, revision, sub)
+                    written.append(kv if op.kind == "create" else KeyValue(op.key, op.value, revision, 0))
             return written
 
         return self._transaction([op.key for op in ops], check, apply)
