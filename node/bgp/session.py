@@ -224,6 +224,17 @@ class Session:
             self._overflowing = True
             asyncio.get_running_loop().call_soon(self._overflow, conn)
 
+    @property
+    def queued(self) -> int:
+        """Octets written to the connection that the peer has not taken yet."""
+        conn = self._conn
+        return conn.writer.transport.get_write_buffer_size() if conn is not None else 0
+
+    def drop_slow_reader(self) -> None:
+        """Drop the session as a peer that does not read (the speaker's global write budget)."""
+        if self._conn is not None:
+            self._overflow(self._conn)
+
     def _overflow(self, conn: _Connection) -> None:
         self._overflowing = False
         if self._conn is not conn:

@@ -30,6 +30,9 @@ are back; the plain shutdown sends Cease "Administrative shutdown" and peers dro
 * Route refresh (RFC 2918) and enhanced route refresh (RFC 7313): a request is answered with the
   family's table and End-of-RIB, or BoRR/EoRR around it; a peer's own BoRR..EoRR re-advertisement
   withdraws what it did not repeat. BoRR/EoRR are never taken for requests.
+* Slow readers: a peer whose unsent output exceeds ``max_write_buffer``, or the peer with the
+  longest queue while all queues together exceed ``write_budget``, is dropped ("Error: Send buffer
+  overflow") and retried after its error wait time.
 * Route changes: ``subscribe(callback)`` gets every ``rib.BestChange``; ``changes()`` is an async
   iterator over a bounded queue that yields ``RESYNC`` (re-read ``loc_rib``) if the consumer falls
   behind instead of growing without bound.
@@ -72,6 +75,8 @@ log = logging.getLogger(__name__)
 #: Sentinel yielded by ``Speaker.changes()`` when events were dropped: re-read the Loc-RIB.
 RESYNC = "resync"
 CHANGE_QUEUE_SIZE = 4096
+#: Octets queued towards all peers together before the slowest readers are dropped.
+WRITE_BUDGET = 256 << 20
 
 
 @dataclass
@@ -94,9 +99,11 @@ class _Peer:
 class Speaker:
     """A BGP-4 speaker; see the module docstring."""
 
-    def __init__(self, config: SpeakerConfig, *, restarting: bool = False, max_write_buffer: int = MAX_WRITE_BUFFER):
+    def __init__(self, config: SpeakerConfig, *, restarting: bool = False, max_write_buffer: int = MAX_WRITE_BUFFER,
+                 write_budget: int = WRITE_BUDGET):
         self.config = config
         self._max_write_buffer = max_write_buffer
+        self._write_budget = write_budget
         self._restarting = restarting
         self._restart_pending: set[str] = set()
         self._eor_wanted: dict[str, set[Family]] = {}
@@ -409,6 +416,7 @@ class Speaker:
         if request.subtype == RouteRefreshType.NORMAL:
             if key not in self._deferred:
                 session.send(b"".join(self._rib.refresh(key, family)))
+                self._enforce_write_budget()
             return
         if not session.negotiated.enhanced_route_refresh or family not in session.negotiated.families:
             log.info("%s: ignoring ROUTE-REFRESH subtype %d", session.peer.name, request.subtype)
@@ -532,6 +540,7 @@ class Speaker:
                 for update in self._held.pop(key, ()):
                     self._receive(key, update)
         self._send_pending()
+        self._enforce_write_budget()
 
     def _eor_seen(self, key: str, family: Family | None) -> None:
         """Selection deferral bookkeeping: ``family`` None means expect nothing more from this peer."""
@@ -563,6 +572,18 @@ class Speaker:
             # a fresh initial table ending in End-of-RIB (a refresh answer may be BoRR/EoRR instead)
             peer.main.send(b"".join(self._rib.peer_up(self._peer_info(peer.main), peer.main.negotiated)))
         log.info("selection deferral over: tables sent to %d peers", len(deferred))
+        self._enforce_write_budget()
+
+    def _enforce_write_budget(self) -> None:
+        """Bound the memory all peers' unsent output may take: while the total exceeds the write
+        budget, drop the session with the longest queue (it is not reading)."""
+        queued = [(s.queued, s) for p in self._peers.values() for s in p.sessions()]
+        total = sum(size for size, _ in queued)
+        for size, session in sorted(queued, key=lambda item: item[0], reverse=True):
+            if total <= self._write_budget:
+                break
+            session.drop_slow_reader()
+            total -= size
 
     def _publish_withheld(self) -> None:
         """Publish the Loc-RIB changes held back during deferral, one final change per prefix."""

@@ -104,3 +104,47 @@ def test_md5_on_the_listening_side_passive_match_and_mismatch():
             assert status["Global_127_0_0_3"].state == "Passive" and status["Global_127_0_0_3"].last_error == ""
 
     asyncio.run(asyncio.wait_for(main(), 20))
+
+
+def test_global_write_budget_drops_the_slowest_reader():
+    """Finding 9: two peers that never read; each stays under the per-peer bound (64 MB) but
+    together they exceed the speaker's write budget (96 KB), so the longest queue is dropped."""
+    import socket
+
+    from node.bgp.config import OriginatedRoute, PeerConfig, SpeakerConfig
+    from node.bgp.message import RouteRefresh
+    from tests.bgp.test_session import GOOD_CAPS
+
+    port = free_port()
+    routes = tuple(OriginatedRoute(ipaddress.IPv4Network(((10 << 24) | (i << 8), 24))) for i in range(30000))
+
+    async def main():
+        async def never_reads(reader, writer):
+            me = writer.get_extra_info("sockname")[0]
+            writer.write(Open.build(64512, 90, me, GOOD_CAPS).encode() + KEEPALIVE_BYTES)
+            await asyncio.sleep(0.3)  # refresh requests count once we are Established and registered
+            writer.write(RouteRefresh(1, 1).encode() * 40)
+            await asyncio.sleep(30)
+
+        servers = []
+        for address in ("127.0.0.2", "127.0.0.3"):
+            listener = socket.socket()
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            listener.bind((address, port))
+            servers.append(await asyncio.start_server(never_reads, sock=listener))
+        cfg = SpeakerConfig(router_id=ipaddress.IPv4Address("127.0.0.1"), asn=64512, listen_address="127.0.0.1",
+                            listen_port=port, prefixes=routes,
+                            peers=tuple(PeerConfig(ipaddress.ip_address(a), 64512, port=port, connect_retry_time=1)
+                                        for a in ("127.0.0.2", "127.0.0.3")))
+        try:
+            async with Speaker(cfg, write_budget=96 << 10) as speaker:
+                async with asyncio.timeout(10):
+                    while not any(p.last_error == "Error: Send buffer overflow" for p in speaker.status().peers):
+                        await asyncio.sleep(0.05)
+                sessions = [s for p in speaker._peers.values() for s in p.sessions()]
+                assert all(s.queued < 64 << 20 for s in sessions)
+        finally:
+            for server in servers:
+                server.close()
+
+    asyncio.run(asyncio.wait_for(main(), 30))
