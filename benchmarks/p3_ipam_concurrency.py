@@ -4,7 +4,9 @@ compare-and-swap transaction rate of the same Python etcd client on the same ser
 Allocators: N processes (default 4), each a different node, each auto-assigning one address per
 request (as a CNI ADD does; ``--per-request K`` asks for K per request) for its own handles, through datastore.ipam.allocator.IPAM on
 datastore.backend.etcd. Reference: N processes, each doing the same number of compare-and-swap
-updates (one etcd txn: compare mod_revision, put) on its own key with the same EtcdBackend.
+updates (one etcd txn: compare mod_revision, put) on its own key with the same EtcdBackend, run once
+just before and once just after the allocation phase; the reference rate is both runs' operations over
+both runs' time, so a change in the shared machine's load during a round weighs on both sides alike.
 Reports duplicates (must be 0), `ipam check`-style consistency, both rates and their ratio (target >= 50%).
 A second reference repeats the CAS loop with values as large as the stored blocks (an allocation
 writes one small handle and one block of a few KB; etcd's cost per txn grows with the value).
@@ -102,7 +104,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--procs", type=int, default=4)
     parser.add_argument("--total", type=int, default=4096)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--per-request", type=int, default=1, help="addresses per auto-assign request")
     args = parser.parse_args()
     per_proc = args.total // args.procs
@@ -111,21 +113,24 @@ def main() -> None:
     with etcd_server() as url:
         for round_no in range(args.rounds):
             wipe(url)
-            _, cas_seconds = run_parallel(cas_loop, url, args.procs, per_proc, 0)
+            _, cas_before = run_parallel(cas_loop, url, args.procs, per_proc, 0)
             wipe(url)
             addresses, alloc_seconds = run_parallel(allocator, url, args.procs, per_proc, args.per_request)
             duplicates = len(addresses) - len(set(addresses))
             problems, recorded, block_size = consistency(url)
             wipe(url)
+            _, cas_after = run_parallel(cas_loop, url, args.procs, per_proc, 0)
+            wipe(url)
             _, sized_seconds = run_parallel(cas_loop, url, args.procs, per_proc, block_size)
-            alloc_rate, cas_rate = total / alloc_seconds, total / cas_seconds
+            alloc_rate, cas_rate = total / alloc_seconds, 2 * total / (cas_before + cas_after)
             sized_ratios.append(alloc_rate * sized_seconds / total)
             alloc_rates.append(alloc_rate)
             cas_rates.append(cas_rate)
             ratios.append(alloc_rate / cas_rate)
             print(f"round {round_no + 1}: {len(addresses)} addresses, {duplicates} duplicates, "
                   f"{recorded} recorded in blocks, {problems} check problems; "
-                  f"alloc {alloc_rate:7.0f}/s  CAS {cas_rate:7.0f}/s  ratio {alloc_rate / cas_rate:.0%}  "
+                  f"alloc {alloc_rate:7.0f}/s  CAS {cas_rate:7.0f}/s (before {total / cas_before:.0f}, after "
+                  f"{total / cas_after:.0f})  ratio {alloc_rate / cas_rate:.0%}  "
                   f"(CAS of {block_size}-byte values {total / sized_seconds:7.0f}/s, ratio {sized_ratios[-1]:.0%})")
             if duplicates or problems or len(addresses) != total or recorded != total:
                 raise SystemExit("FAILED: duplicate, missing or inconsistent allocations")
