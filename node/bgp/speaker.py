@@ -17,8 +17,9 @@ are back; the plain shutdown sends Cease "Administrative shutdown" and peers dro
 * Incoming connections are matched to a peer by source address. Connection collisions (RFC 4271
   §6.8) are resolved between the peer's main session and one candidate session by BGP identifier;
   a connection arriving while Established is refused with Cease "Connection collision resolution",
-  unless the peer negotiated graceful restart: then it is the peer's restart (as in BIRD and FRR),
-  the old session ends without a NOTIFICATION, its routes stay as stale, the new one takes over.
+  unless the peer negotiated graceful restart and the new connection's OPEN carries the Restart
+  State bit: then it is the peer's restart (as in BIRD and FRR), the old session ends without a
+  NOTIFICATION, its routes stay as stale, the new one takes over. Without the bit it is a collision.
 * Graceful restart (RFC 4724): as helper, a peer that advertised GR and whose transport fails while
   Established keeps its routes as stale until its End-of-RIB or its restart time (after it is back:
   End-of-RIB or our ``stale_path_time``); as restarting
@@ -296,19 +297,13 @@ class Speaker:
         state = peer.main.state
         if state in (F.State.CONNECT, F.State.ACTIVE):
             peer.main.adopt(reader, writer, outgoing)
-        elif state in (F.State.OPENSENT, F.State.OPENCONFIRM) and peer.candidate is None:
+        elif peer.candidate is None and (state in (F.State.OPENSENT, F.State.OPENCONFIRM) or (
+                state is F.State.ESTABLISHED and not outgoing and self._gr_peer(peer))):
+            # while Established, the new connection's OPEN decides: a GR restart or a collision
             candidate = self._new_session(peer.config)
             peer.candidate = candidate
             candidate.post(F.Event(F.EventKind.ManualStart_with_PassiveTcpEstablishment))
             candidate.adopt(reader, writer, outgoing)
-        elif state is F.State.ESTABLISHED and not outgoing and self._peer_restarted(peer):
-            # BIRD's bgp_incoming_connection (gr_ready): the peer restarted without our seeing the
-            # old connection close; end it like a transport failure (routes kept as stale).
-            log.info("%s: new connection while Established from a GR peer: graceful restart", peer.config.name)
-            peer.main.post(F.Event(F.EventKind.TcpConnectionFails))
-            peer.main.last_error = "Graceful restart"
-            peer.main.post(F.Event(F.EventKind.ManualStart_with_PassiveTcpEstablishment))
-            peer.main.adopt(reader, writer, outgoing)
         elif state is F.State.ESTABLISHED:
             log.info("%s: new connection while Established, refused", peer.config.name)
             writer.write(Notification.cease(CeaseSubcode.CONNECTION_COLLISION_RESOLUTION).encode())
@@ -316,10 +311,27 @@ class Speaker:
         else:
             writer.close()
 
-    def _peer_restarted(self, peer: _Peer) -> bool:
-        """A new connection of an Established peer is its restart when both sides do GR (RFC 4724)."""
+    def _gr_peer(self, peer: _Peer) -> bool:
+        """Both sides of the peer's Established session do graceful restart (RFC 4724)."""
         neg = peer.main.negotiated
         return bool(self.config.graceful_restart_time) and neg is not None and neg.peer_graceful_restart is not None
+
+    def _take_over_restart(self, peer: _Peer, session: Session) -> bool:
+        """BIRD's bgp_incoming_connection (gr_ready), decided on the OPEN: a GR peer's new connection
+        whose OPEN has the Restart State bit is its restart, though we never saw the old connection
+        close. The old session ends like a transport failure (routes kept as stale, no NOTIFICATION)
+        and the new one becomes the main session. Without the bit it is a plain collision."""
+        gr = session.negotiated.peer_graceful_restart
+        if not (self._gr_peer(peer) and gr is not None and gr.restarting):
+            return False
+        log.info("%s: new connection with the Restart State bit while Established: graceful restart",
+                 peer.config.name)
+        old = peer.main
+        old.post(F.Event(F.EventKind.TcpConnectionFails))  # session_down keeps its routes as stale
+        old.retire()
+        peer.main, peer.candidate = session, None
+        session.last_error = "Graceful restart"
+        return True
 
     # -- SessionHost ---------------------------------------------------------------------------
 
@@ -348,7 +360,7 @@ class Speaker:
             return False
         other = peer.candidate if session is peer.main else peer.main
         if other.state is F.State.ESTABLISHED:
-            return True
+            return not (session is peer.candidate and self._take_over_restart(peer, session))
         if other.state is not F.State.OPENCONFIRM:
             return False
         remote_id = int(session.remote_open.router_id)

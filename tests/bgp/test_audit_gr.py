@@ -259,3 +259,33 @@ def test_our_own_late_connection_is_not_taken_for_a_peer_restart():
             server.close()
 
     asyncio.run(asyncio.wait_for(main(), 20))
+
+
+def test_new_connection_without_the_restart_bit_is_a_collision_not_a_restart():
+    """A GR peer's second connection whose OPEN has no Restart State bit (a late collision, e.g. BIRD
+    with both sides active) gets Cease 6/7; the Established session and its routes are untouched."""
+    port = free_port()
+    key = config(port).peers[0].key
+
+    async def main():
+        fake = FakePeer(Open.build(64512, 90, "127.0.0.2", GOOD_CAPS + (_gr(False),)))
+        server = await asyncio.start_server(fake.serve, "127.0.0.2", port)
+        try:
+            async with Speaker(config(port)) as speaker:
+                await fake.wait_for(lambda m: isinstance(m, Open))
+                fake.writer.write(KEEPALIVE_BYTES + _update(OLD))
+                await _until(lambda: OLD in speaker.loc_rib())
+                main_session = next(iter(speaker._peers.values())).main
+                reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=("127.0.0.2", 0))
+                conn = _Conn(reader, writer)
+                writer.write(Open.build(64512, 90, "127.0.0.2", GOOD_CAPS + (_gr(False),)).encode())
+                await conn.wait_for(lambda m: isinstance(m, Notification))
+                assert [m for m in conn.received if isinstance(m, Notification)] == [Notification(6, 7)]
+                assert next(iter(speaker._peers.values())).main is main_session
+                assert speaker.peer_state(PEER) is State.ESTABLISHED and speaker.rib.stale_count(key) == 0
+                assert not any(isinstance(m, Notification) for m in fake.received)
+                writer.close()
+        finally:
+            server.close()
+
+    asyncio.run(asyncio.wait_for(main(), 20))
