@@ -15,7 +15,9 @@ RIB destinations. Our speaker, BIRD and FRR are polled over one persistent contr
 Times come from polls every POLL_INTERVAL: each event (Established, all in the Loc-RIB) lies between
 the start of the last poll that did not see it and the end of the first that did; the middle of
 that bracket is used and the half-widths are printed as ``± error``, so a slow poll (gobgp CLI)
-shows up as a wider error instead of a biased time.
+shows up as a wider error instead of a biased time. Also printed: the seconds from the first
+prefix in the Loc-RIB until all, because a gobgpd sender waits one to several seconds after
+Established before its first UPDATE (the same for every receiver, but it varies between runs).
 
 With ``--sender replay`` the sender is instead a minimal BGP speaker written here that writes
 pre-encoded UPDATEs (1012 prefixes each) right after the OPEN handshake: the measurement is then
@@ -158,6 +160,7 @@ class Result:
     error: float  # half-width of the polling brackets at both ends
     rss_mb: float
     prefixes: int
+    first_to_all: float  # from the first prefix in the Loc-RIB until all (the sender's delay left out)
 
     @property
     def rate(self) -> float:
@@ -292,14 +295,14 @@ class Observation:
     held: int
 
 
-def bracket(observations: list[Observation], reached) -> tuple[float, float]:
+def bracket(observations: list[Observation], reached, not_before: float = 0.0) -> tuple[float, float]:
     """(estimate, half-width) of when `reached` first became true between two polls.
 
-    The event happened after the last poll that did not see it started and before the first
-    poll that saw it returned: the estimate is the middle of that interval.
+    The event happened after the last poll that did not see it started (and not before
+    `not_before`) and before the first poll that saw it returned: the estimate is the middle.
     """
     i = next(i for i, o in enumerate(observations) if reached(o))
-    low = observations[i - 1].before if i else observations[i].before
+    low = max(observations[i - 1].before if i else observations[i].before, not_before)
     high = observations[i].after
     return (low + high) / 2, (high - low) / 2
 
@@ -373,9 +376,10 @@ def measure(kind: str, count: int, mrt: Path, workdir: Path, sender_kind: str = 
             start, start_error = replay_established(replayer.log()), 0.0
         else:
             start, start_error = bracket(observations, lambda o: o.established)
-        end, end_error = bracket(observations, lambda o: o.held >= count)
+        end, end_error = bracket(observations, lambda o: o.held >= count, start)
+        first, _ = bracket(observations, lambda o: o.held > 0, start)
         result = Result(kind, end - start, start_error + end_error, peak_rss_mb(receiver.process.pid),
-                        observations[-1].held)
+                        observations[-1].held, end - first)
         receiver.process.stop(timeout=60)
         return result
     finally:
@@ -410,6 +414,7 @@ def main(argv: list[str] | None = None) -> int:
         results[kind] = runs[len(runs) // 2]
         r = results[kind]
         print(f"{kind:8s} {r.seconds:8.3f} ± {r.error:.3f} s  {r.rate:10.0f} prefixes/s  peak RSS {r.rss_mb:6.1f} MB"
+              f"  first prefix to all {r.first_to_all:.3f} s"
               f"  (runs: {', '.join(f'{x.seconds:.3f}' for x in runs)}; counted: {COUNTED[kind]})", flush=True)
     if "speaker" in results:
         ours = results["speaker"]

@@ -53,3 +53,6 @@ def test_p4_event_time_is_the_middle_of_the_poll_bracket():
     # Seen by the very first poll: only its own duration bounds it.
     estimate, half_width = bracket(polls, lambda o: o.before >= 10.0)
     assert (round(estimate, 6), round(half_width, 6)) == (10.05, 0.05)
+    # Nothing happens before the session's known start.
+    estimate, half_width = bracket(polls, lambda o: o.held >= 1000, not_before=10.3)
+    assert (round(estimate, 6), round(half_width, 6)) == (10.6, 0.3)
