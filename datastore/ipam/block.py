@@ -15,6 +15,7 @@ Every operation returns a new block; nothing here is ever mutated in place.
 """
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 from dataclasses import dataclass, field, replace
@@ -22,6 +23,9 @@ from typing import Iterable, Mapping
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
 
 
 class BlockError(ValueError):
@@ -49,6 +53,11 @@ class AllocationAttribute:
     @classmethod
     def from_json(cls, data: Mapping) -> "AllocationAttribute":
         return cls.of(data.get("handle_id"), data.get("secondary") or {})
+
+
+@functools.lru_cache(maxsize=4096)
+def _attribute_json(attribute: AllocationAttribute) -> str:
+    return _ENCODE(attribute.to_json())
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,22 +126,32 @@ class AllocationBlock:
             raise BlockError(f"malformed allocation block: {exc}") from None
 
     def to_json(self) -> dict:
-        data = {
+        head, tail = self._json_parts()
+        return {**head, "attributes": [a.to_json() for a in self.attributes], **tail}
+
+    def _json_parts(self) -> tuple[dict, dict]:
+        """The JSON fields before and after ``attributes``, in Go's order."""
+        head = {
             "cidr": str(self.cidr),
             "affinity": self.affinity,
             "allocations": list(self.allocations),
             "unallocated": list(self.unallocated),
-            "attributes": [a.to_json() for a in self.attributes],
+        }
+        tail = {
             "sequenceNumber": self.sequence_number,
-            "sequenceNumberForAllocation": {str(k): v for k, v in sorted(self.sequence_number_for_allocation, key=lambda kv: str(kv[0]))},
+            "sequenceNumberForAllocation": dict(sorted((str(k), v) for k, v in self.sequence_number_for_allocation)),
             "deleted": self.deleted,
         }
         if self.host_affinity is not None:
-            data["hostAffinity"] = self.host_affinity
-        return data
+            tail["hostAffinity"] = self.host_affinity
+        return head, tail
 
     def to_bytes(self) -> bytes:
-        return json.dumps(self.to_json(), separators=(",", ":")).encode()
+        """``to_json`` as compact JSON, byte for byte; each attribute's encoding is memoised across
+        writes (a block keeps its attributes from write to write, and encoding them dominates)."""
+        head, tail = self._json_parts()
+        attributes = ",".join([_attribute_json(a) for a in self.attributes])
+        return f'{_ENCODE(head)[:-1]},"attributes":[{attributes}],{_ENCODE(tail)[1:]}'.encode()
 
     # --- queries -------------------------------------------------------------------------------
     @property

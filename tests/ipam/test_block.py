@@ -164,3 +164,18 @@ def test_ipam_config_defaults_and_rules():
     assert IPAMConfig(False, False).problems()
     assert IPAMConfig(False, True, 3).problems()
     assert not IPAMConfig(True, True, 3).problems()
+
+
+def test_to_bytes_is_the_compact_json_of_to_json_byte_for_byte():
+    block = AllocationBlock.new(ipaddress.ip_network("10.9.0.0/28"), "host:n\u00e9", 7)
+    raw = json.loads(block.to_bytes())
+    raw["hostAffinity"] = "legacy"
+    samples = [block, AllocationBlock.from_json(raw)]
+    for n in range(12):
+        handle = None if n % 5 == 0 else f"h\u00fcandle-{n % 4}"
+        block = block.assign(1 + n % 2, handle, {"node": "n", "pod": f"p{n}"} if n % 3 else None).block.for_write()
+        samples.append(block)
+    samples.append(block.release([block.address_of(1), block.address_of(2)]).block.for_write())
+    for sample in samples:
+        assert sample.to_bytes() == json.dumps(sample.to_json(), separators=(",", ":")).encode()
+        assert AllocationBlock.from_json(sample.to_bytes()) == sample
