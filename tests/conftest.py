@@ -16,7 +16,7 @@ def require(condition: bool, what: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------
-# Real etcd and datastore fixtures (owner: engineer A). Every server runs on loopback, on random free
+# Real etcd and datastore fixtures. Every server runs on loopback, on random free
 # ports, with its data dir on /dev/shm, and is stopped by its PID.
 
 import json as _json

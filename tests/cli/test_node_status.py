@@ -1,6 +1,6 @@
 """Golden tests for `pycalicoctl node status`: the pure printer and the command end to end.
 
-The command is driven through the real CLI with a real unix socket: engineer F's control server
+The command is driven through the real CLI with a real unix socket: the speaker's control server (node/bgp/control.py)
 (node.bgp.control) for our speaker, and a socket answering canned BIRD 1.x text for real BIRD.
 Only the process list and the effective uid are substituted.
 """
@@ -157,7 +157,7 @@ def host(monkeypatch):
 
 @pytest.fixture
 def speaker_socket(tmp_path, monkeypatch):
-    """Run engineer F's ControlServer on a temp socket serving `status['value']`."""
+    """Run node.bgp.control's ControlServer on a temp socket serving `status['value']`."""
     path = str(tmp_path / "bgp.ctl")
     status = {"value": SpeakerStatus("198.18.0.1", 64512, ())}
     loop = asyncio.new_event_loop()
