@@ -354,14 +354,20 @@ class Speaker:
         return negotiate(self.local_open(session), received)
 
     def collision_loser(self, session: Session) -> bool:
-        """RFC 4271 §6.8 between the peer's two sessions; dumps the other one if it loses."""
+        """RFC 4271 §6.8 between the peer's two sessions; dumps the other one if it loses.
+
+        The other connection may still be in OpenSent: the identifier in this OPEN is the peer's
+        (§6.8 allows that check when it is known), and settling at once means the loser never
+        sends a KEEPALIVE. Waiting for the other OPEN would let the peer reach Established on the
+        connection we are about to dump while it refuses the other one (BIRD with both sides
+        active): both would die."""
         peer = self._peers.get(session.peer.key)
         if peer is None or peer.candidate is None:
             return False
         other = peer.candidate if session is peer.main else peer.main
         if other.state is F.State.ESTABLISHED:
             return not (session is peer.candidate and self._take_over_restart(peer, session))
-        if other.state is not F.State.OPENCONFIRM:
+        if other.state not in (F.State.OPENSENT, F.State.OPENCONFIRM):
             return False
         remote_id = int(session.remote_open.router_id)
         keep_remote_initiated = F.collision_winner(int(self.config.router_id), remote_id) == "remote"

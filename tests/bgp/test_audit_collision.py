@@ -76,7 +76,8 @@ def test_collision_candidate_closed_without_notification_is_retired():
 
 def test_collision_lower_router_id_keeps_the_remote_initiated_connection():
     """Both connections reach OpenSent; our id 127.0.0.1 is lower than the peer's, so our own
-    outgoing connection is closed with Cease 6/7 and the incoming one becomes Established."""
+    outgoing connection is closed with Cease 6/7 as soon as the peer's OPEN arrives on its
+    connection (the identifier is known then) and the incoming one becomes Established."""
     port = free_port()
 
     async def main():
@@ -98,7 +99,8 @@ def test_collision_lower_router_id_keeps_the_remote_initiated_connection():
                 writer.write(Open.build(64512, 90, "127.0.0.2", GOOD_CAPS).encode())
                 got = await _read_messages(reader, 2)
                 assert isinstance(got[0], Open) and isinstance(got[1], Keepalive)
-                assert peer.candidate is not None and peer.candidate.state is State.OPENCONFIRM
+                assert peer.main is not outgoing and peer.candidate is None
+                assert peer.main.state is State.OPENCONFIRM and outgoing.state is State.IDLE
                 hold.set()
                 await fake.wait_for(lambda m: isinstance(m, Notification))
                 note = next(m for m in fake.received if isinstance(m, Notification))
