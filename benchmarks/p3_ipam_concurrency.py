@@ -3,8 +3,8 @@ compare-and-swap transaction rate of the same Python etcd client on the same ser
 
 Allocators: N processes (default 4), each a different node, each auto-assigning one address per
 request (as a CNI ADD does; ``--per-request K`` asks for K per request) for its own handles, through datastore.ipam.allocator.IPAM on
-datastore.backend.etcd. Reference: N processes, each doing the same number of compare-and-swap
-updates (one etcd txn: compare mod_revision, put) on its own key with the same EtcdBackend, run once
+datastore.backend.etcd. Reference: N processes, each doing the same number of raw compare-and-swap
+txns (compare mod_revision, put: nothing else) on its own key with the same EtcdClient, run once
 just before and once just after the allocation phase; the reference rate is both runs' operations over
 both runs' time, so a change in the shared machine's load during a round weighs on both sides alike.
 Reports duplicates (must be 0), `ipam check`-style consistency, both rates and their ratio (target >= 50%).
@@ -53,18 +53,23 @@ def allocator(url: str, index: int, count: int, start, queue, per_request: int =
 
 
 def cas_loop(url: str, index: int, count: int, start, queue, value_size: int = 0) -> None:
-    """``count`` compare-and-swap updates of one key (each one etcd txn; values the loop counter, or
-    ``value_size`` bytes); report ([], seconds)."""
-    backend = EtcdBackend(EtcdClient([url]))
+    """``count`` raw compare-and-swap txns on one key (compare mod_revision, put; nothing else in the
+    txn), values the loop counter or ``value_size`` bytes; report ([], seconds)."""
+    client = EtcdClient([url])
+    tx = client.transactions
     key = f"/bench/cas/{index}"
-    kv = backend.create(key, b"0")
+    revision, _ = client.put(key, b"0")
     start.wait()
     began = time.perf_counter()
     for n in range(count):
         value = str(n).encode()
-        kv = backend.update(key, value.rjust(value_size, b"x") if value_size else value, kv.mod_revision)
+        result = client.transaction(compare=[tx.mod(key) == revision],
+                                    success=[tx.put(key, value.rjust(value_size, b"x") if value_size else value)])
+        if not result.succeeded:
+            raise RuntimeError(f"CAS on {key} lost at revision {revision}")
+        revision = result.revision
     queue.put(([], time.perf_counter() - began))
-    backend.close()
+    client.close()
 
 
 def run_parallel(target, url: str, procs: int, per_proc: int, extra: int = 1) -> tuple[list[str], float]:
