@@ -117,6 +117,11 @@ class Backend(Protocol):
         """All keys starting with ``prefix`` (sorted) and the store revision of that snapshot."""
         ...
 
+    def list_keys(self, prefix: str) -> tuple[list[tuple[str, int]], int]:
+        """``list`` without the values: (key, mod_revision) for every key under ``prefix`` (sorted) and
+        the store revision of that snapshot."""
+        ...
+
     def create(self, key: str, value: bytes) -> KeyValue:
         """Write a key that must not exist; AlreadyExists otherwise."""
         ...

@@ -600,15 +600,16 @@ class EtcdClient:
         return result.kvs[0] if result.kvs else (None, None)
 
     def get_prefix_with_revision(
-        self, prefix: bytes | str, page_size: int = DEFAULT_PAGE_SIZE
+        self, prefix: bytes | str, page_size: int = DEFAULT_PAGE_SIZE, keys_only: bool = False
     ) -> tuple[list[tuple[bytes, KVMetadata]], int]:
-        """Every key under ``prefix`` sorted by key, read page by page at one pinned revision."""
+        """Every key under ``prefix`` sorted by key, read page by page at one pinned revision
+        (``keys_only``: metadata only, the values empty)."""
         end = prefix_range_end(prefix)
         start = _key_bytes(prefix) or b"\0"
         revision = 0
         items: list[tuple[bytes, KVMetadata]] = []
         while True:
-            page = self.range(start, end, limit=page_size, revision=revision)
+            page = self.range(start, end, limit=page_size, revision=revision, keys_only=keys_only)
             revision = revision or page.revision
             items.extend(page.kvs)
             if not page.more or not page.kvs:
@@ -849,6 +850,10 @@ class EtcdBackend:
     def list(self, prefix: str) -> tuple[list[KeyValue], int]:
         items, revision = self.client.get_prefix_with_revision(prefix, self.page_size)
         return [_to_kv(v, m) for v, m in items], revision
+
+    def list_keys(self, prefix: str) -> tuple[list[tuple[str, int]], int]:
+        items, revision = self.client.get_prefix_with_revision(prefix, self.page_size, keys_only=True)
+        return [(meta.key.decode(), meta.mod_revision) for _, meta in items], revision
 
     def create(self, key: str, value: bytes) -> KeyValue:
         tx = self.client.transactions

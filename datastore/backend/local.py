@@ -150,6 +150,14 @@ class LocalBackend:
         return [KeyValue(r[0], bytes(r[1]), r[2], r[3]) for r in rows], revision
 
     @_sqlite_errors
+    def list_keys(self, prefix: str) -> tuple[list[tuple[str, int]], int]:
+        where, params = _prefix_clause(prefix)
+        with self._lock, self._snapshot():
+            rows = self._db.execute(f"SELECT key, mod_revision FROM kv WHERE {where} ORDER BY key", params).fetchall()
+            revision = self._revision()
+        return [(r[0], r[1]) for r in rows], revision
+
+    @_sqlite_errors
     def current_revision(self) -> int:
         with self._lock:
             return self._revision()

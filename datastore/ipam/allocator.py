@@ -97,6 +97,12 @@ class AssignRequest:
     max_blocks_per_host: int = 0
 
 
+def _interface(address: IPAddress, prefixlen: int) -> ipaddress.IPv4Interface | ipaddress.IPv6Interface:
+    """``ip_interface((address, prefixlen))``, built from the integer (a third of the cost)."""
+    kind = ipaddress.IPv4Interface if address.version == 4 else ipaddress.IPv6Interface
+    return kind((int(address), prefixlen))
+
+
 def fnv1_32(text: str) -> int:
     """FNV-1 32-bit hash (as Go's hash/fnv New32), Calico's seed for a host's block walk."""
     value = 0x811C9DC5
@@ -236,50 +242,69 @@ class IPAM:
         result_masks: dict[IPAddress, int] = {}
         handles: dict[str, KnownHandle] = {}
 
-        def take(block_cidr: IPNetwork, require_affinity: bool, fresh: bool = True) -> None:
+        def take(block_cidr: IPNetwork, require_affinity: bool, fresh: bool = True,
+                 stored: Mapping[IPNetwork, int] | None = None) -> None:
             got = self._assign_from_block(block_cidr, request, request.count - len(assigned),
-                                          reserved, require_affinity, handles, fresh)
+                                          reserved, require_affinity, handles, fresh, stored)
             for address in got:
                 assigned.append(address)
                 result_masks[address] = block_cidr.prefixlen
 
         # Fast path from what this process last saw; then, before claiming anything, a fresh pass
-        # over the host's affine blocks as stored now.
-        for fresh in (False, True):
-            for cidr in self._affine_blocks(request.hostname, version, pools, fresh):
-                if len(assigned) >= request.count:
-                    break
-                take(cidr, True, fresh)
+        # over the host's affine blocks as stored now (one keys-only listing says which cached
+        # blocks are still current; only the others are read).
+        for cidr in self._affine_blocks(request.hostname, version, pools):
             if len(assigned) >= request.count:
                 break
+            take(cidr, True, fresh=False)
         if len(assigned) >= request.count:
-            return [ipaddress.ip_interface((a, result_masks[a])) for a in assigned]
+            return [_interface(a, result_masks[a]) for a in assigned]
+        stored = self._stored_blocks(version)
+        affinities = self.host_affinities(request.hostname, version)
+        for cidr in self._affine_blocks(request.hostname, version, pools, affinities):
+            if len(assigned) >= request.count:
+                break
+            take(cidr, True, stored=stored)
+        if len(assigned) >= request.count:
+            return [_interface(a, result_masks[a]) for a in assigned]
         config = self.get_config()
         max_blocks = config.effective_max_blocks
         if request.max_blocks_per_host:
             max_blocks = min(max_blocks, request.max_blocks_per_host)
         pools_exhausted = False
         while len(assigned) < request.count and config.auto_allocate_blocks:
-            if len(self.host_affinities(request.hostname, version)) >= max_blocks:
+            if affinities is None:
+                affinities, stored = self.host_affinities(request.hostname, version), self._stored_blocks(version)
+            if len(affinities) >= max_blocks:
                 raise BlockLimitError()
-            claimed = self._claim_new_block(pools, request.hostname, reserved)
+            claimed = self._claim_new_block(pools, request.hostname, reserved, stored)
+            affinities = None
             if claimed is None:
                 pools_exhausted = True
                 break
-            take(claimed, True)
+            take(claimed, True, fresh=False)
         if len(assigned) < request.count and pools_exhausted and not config.strict_affinity:
             for pool in pools:
                 for cidr in self._walk(pool, request.hostname):
                     if len(assigned) >= request.count:
                         break
                     take(cidr, False)
-        return [ipaddress.ip_interface((a, result_masks[a])) for a in assigned]
+        return [_interface(a, result_masks[a]) for a in assigned]
 
-    def _affine_blocks(self, hostname: str, version: int, pools: Sequence[PoolInfo], fresh: bool) -> list[IPNetwork]:
-        """The host's confirmed affine blocks inside ``pools``, in list order (re-listed when ``fresh``)."""
+    def _stored_blocks(self, version: int) -> dict[IPNetwork, int]:
+        """Every stored block of one IP version with its mod_revision (keys only, no values)."""
+        keys, _ = self.backend.list_keys(block_prefix(version))
+        return {parse_key(key).cidr: revision for key, revision in keys}
+
+    def _affine_blocks(self, hostname: str, version: int, pools: Sequence[PoolInfo],
+                       affinities: Sequence[tuple[IPNetwork, HostAffinity]] | None = None) -> list[IPNetwork]:
+        """The host's confirmed affine blocks inside ``pools``, in list order: from ``affinities`` (as
+        just listed) when given, else from the last listing (listed now if there was none)."""
         key = (hostname, version)
-        if fresh or key not in self._affinity_cache:
-            self._affinity_cache[key] = tuple(cidr for cidr, aff in self.host_affinities(hostname, version)
+        if affinities is None and key not in self._affinity_cache:
+            affinities = self.host_affinities(hostname, version)
+        if affinities is not None:
+            self._affinity_cache[key] = tuple(cidr for cidr, aff in affinities
                                               if aff.state is AffinityState.CONFIRMED)
         affine = self._affinity_cache[key]
         pool_cidrs = tuple(p.cidr for p in pools)
@@ -297,10 +322,11 @@ class IPAM:
         for i in range(count):
             yield pool.block_at((start + i) % count)
 
-    def _claim_new_block(self, pools: Sequence[PoolInfo], hostname: str,
-                         reserved: Sequence[IPNetwork]) -> IPNetwork | None:
-        kvs, _ = self.backend.list(block_prefix(pools[0].cidr.version))
-        existing = {parse_key(kv.key).cidr for kv in kvs}
+    def _claim_new_block(self, pools: Sequence[PoolInfo], hostname: str, reserved: Sequence[IPNetwork],
+                         stored: Mapping[IPNetwork, int]) -> IPNetwork | None:
+        """Claim the first free block CIDR of the host's walk; ``stored`` is a recent listing of the
+        existing blocks (a block created since makes that claim fail and the walk go on)."""
+        existing = set(stored)
         for pool in pools:
             for cidr in self._walk(pool, hostname):
                 if cidr in existing or any(cidr.subnet_of(r) for r in reserved if r.version == cidr.version):
@@ -314,32 +340,35 @@ class IPAM:
         """Two-phase claim of ``cidr`` for ``hostname``; False if another host owns the block."""
         affinity_key = BlockAffinityKey(hostname, cidr).path
         try:
-            self.backend.create(affinity_key, HostAffinity(AffinityState.PENDING).to_bytes())
+            revision = self.backend.create(affinity_key, HostAffinity(AffinityState.PENDING).to_bytes()).mod_revision
         except AlreadyExists:
             current = self.backend.get(affinity_key)
+            revision = current.mod_revision
             if HostAffinity.from_json(current.value).state is not AffinityState.PENDING:
-                self.backend.update(affinity_key, HostAffinity(AffinityState.PENDING).to_bytes(),
-                                    current.mod_revision)
+                revision = self.backend.update(affinity_key, HostAffinity(AffinityState.PENDING).to_bytes(),
+                                               current.mod_revision).mod_revision
         block = AllocationBlock.new(cidr, f"host:{hostname}", self._clock_ns())
         try:
-            self.backend.create(BlockKey(cidr).path, block.to_bytes())
+            self._block_cache[cidr] = (self.backend.create(BlockKey(cidr).path, block.to_bytes()).mod_revision, block)
         except AlreadyExists:
             existing = AllocationBlock.from_json(self.backend.get(BlockKey(cidr).path).value)
             if existing.affinity != f"host:{hostname}":
                 self._delete_quietly(affinity_key)
                 return False
-        self._set_affinity(affinity_key, AffinityState.CONFIRMED)
+        self._set_affinity(affinity_key, AffinityState.CONFIRMED, revision)
         self._affinity_cache.pop((hostname, cidr.version), None)
         return True
 
-    def _set_affinity(self, key: str, state: AffinityState) -> None:
+    def _set_affinity(self, key: str, state: AffinityState, revision: int | None = None) -> None:
+        """Write the affinity's state (first at ``revision`` when this process just wrote it)."""
         for _ in range(DATASTORE_RETRIES):
-            current = self.backend.get(key)
+            if revision is None:
+                revision = self.backend.get(key).mod_revision
             try:
-                self.backend.update(key, HostAffinity(state).to_bytes(), current.mod_revision)
+                self.backend.update(key, HostAffinity(state).to_bytes(), revision)
                 return
             except Conflict:
-                continue
+                revision = None
         raise IPAMError(f"too many conflicts updating affinity {key}")
 
     def _delete_quietly(self, key: str) -> None:
@@ -350,11 +379,15 @@ class IPAM:
 
     def _assign_from_block(self, cidr: IPNetwork, request: AssignRequest, count: int,
                            reserved: Sequence[IPNetwork], require_affinity: bool,
-                           handles: dict[str, KnownHandle], fresh: bool = True) -> list[IPAddress]:
+                           handles: dict[str, KnownHandle], fresh: bool = True,
+                           stored: Mapping[IPNetwork, int] | None = None) -> list[IPAddress]:
         """Allocate from one block: the block and its handle in one transaction. Without ``fresh`` the
-        first attempt uses this process's last copy of the block; ``handles`` is what this request
+        first attempt uses this process's last copy of the block; with ``stored`` (block revisions as
+        listed) that copy only while its revision is the listed one; ``handles`` is what this request
         knows of its handle record (nothing yet: try to create it)."""
-        cached = None if fresh else self._block_cache.get(cidr)
+        cached = self._block_cache.get(cidr)
+        if fresh and (stored is None or cached is None or stored.get(cidr) != cached[0]):
+            cached = None
         if cached is not None and not cached[1].unallocated:
             return []
         key = BlockKey(cidr).path

@@ -147,11 +147,38 @@ class AllocationBlock:
         return head, tail
 
     def to_bytes(self) -> bytes:
-        """``to_json`` as compact JSON, byte for byte; each attribute's encoding is memoised across
-        writes (a block keeps its attributes from write to write, and encoding them dominates)."""
-        head, tail = self._json_parts()
-        attributes = ",".join([_attribute_json(a) for a in self.attributes])
-        return f'{_ENCODE(head)[:-1]},"attributes":[{attributes}],{_ENCODE(tail)[1:]}'.encode()
+        """``to_json`` as compact JSON, byte for byte. The attributes array and the sequence-number map
+        are encoded once per block value and carried over to derived blocks while they stay the same
+        (an allocation appends at most one attribute; a write only bumps ``sequenceNumber``)."""
+        head = _ENCODE({"cidr": str(self.cidr), "affinity": self.affinity, "allocations": self.allocations,
+                        "unallocated": self.unallocated})
+        legacy = "" if self.host_affinity is None else f',"hostAffinity":{_ENCODE(self.host_affinity)}'
+        return (f'{head[:-1]},"attributes":[{self._attributes_json}],"sequenceNumber":{self.sequence_number},'
+                f'"sequenceNumberForAllocation":{{{self._sequence_json}}},'
+                f'"deleted":{"true" if self.deleted else "false"}{legacy}}}').encode()
+
+    @functools.cached_property
+    def _attributes_json(self) -> str:
+        return ",".join([_attribute_json(a) for a in self.attributes])
+
+    @functools.cached_property
+    def _sequence_json(self) -> str:
+        """The sequenceNumberForAllocation members, keys in Go's (string) order."""
+        members = self._sequence_members
+        return ",".join([members[k] for k in _string_order(len(self.allocations)) if k in members])
+
+    @functools.cached_property
+    def _sequence_members(self) -> dict[int, str]:
+        """Each allocated ordinal's encoded sequenceNumberForAllocation member."""
+        return {k: f'"{k}":{v}' for k, v in self.sequence_number_for_allocation}
+
+    def _derive(self, carry: tuple[str, ...] = (), **changes) -> "AllocationBlock":
+        """``replace(self, **changes)`` keeping the cached encodings named in ``carry`` (still valid)."""
+        block = replace(self, **changes)
+        for name in carry:
+            if name in self.__dict__:
+                block.__dict__[name] = self.__dict__[name]
+        return block
 
     # --- queries -------------------------------------------------------------------------------
     @property
@@ -204,7 +231,8 @@ class AllocationBlock:
     # --- pure updates --------------------------------------------------------------------------
     def for_write(self) -> "AllocationBlock":
         """The block as it must be persisted: sequence number bumped, as libcalico-go does before every write."""
-        return replace(self, sequence_number=self.sequence_number + 1)
+        return self._derive(("_attributes_json", "_sequence_json", "_sequence_members"),
+                            sequence_number=self.sequence_number + 1)
 
     def with_affinity(self, affinity: str | None) -> "AllocationBlock":
         return replace(self, affinity=affinity, host_affinity=None)
@@ -239,26 +267,44 @@ class AllocationBlock:
         return self._allocate([ordinal], AllocationAttribute.of(handle_id, attrs))
 
     def _allocate(self, ordinals: list[int], attribute: AllocationAttribute) -> "AllocationBlock":
-        attributes = list(self.attributes)
-        try:
-            index = attributes.index(attribute)
-        except ValueError:
-            index = len(attributes)
-            attributes.append(attribute)
+        index = self._attribute_index(attribute)
+        attributes = self.attributes if index < len(self.attributes) else self.attributes + (attribute,)
         allocations = list(self.allocations)
-        taken = set(ordinals)
         for ordinal in ordinals:
             allocations[ordinal] = index
         seq = dict(self.sequence_number_for_allocation)
         for ordinal in ordinals:
             seq[ordinal] = self.sequence_number
-        return replace(
+        taken = set(ordinals)
+        block = replace(
             self,
             allocations=tuple(allocations),
             unallocated=tuple(o for o in self.unallocated if o not in taken),
-            attributes=tuple(attributes),
+            attributes=attributes,
             sequence_number_for_allocation=tuple(sorted(seq.items())),
         )
+        if "_attributes_json" in self.__dict__:
+            encoded = self.__dict__["_attributes_json"]
+            if attributes is not self.attributes:
+                encoded = f"{encoded},{_attribute_json(attribute)}" if encoded else _attribute_json(attribute)
+            block.__dict__["_attributes_json"] = encoded
+        if "_sequence_members" in self.__dict__:
+            members = dict(self.__dict__["_sequence_members"])
+            for ordinal in ordinals:
+                members[ordinal] = f'"{ordinal}":{self.sequence_number}'
+            block.__dict__["_sequence_members"] = members
+        return block
+
+    def _attribute_index(self, attribute: AllocationAttribute) -> int:
+        """The index of an equal attribute already in the block, else the next free index."""
+        handle_ids = [a.handle_id for a in self.attributes]
+        start = 0
+        while attribute.handle_id in handle_ids[start:]:
+            start = handle_ids.index(attribute.handle_id, start)
+            if self.attributes[start] == attribute:
+                return start
+            start += 1
+        return len(self.attributes)
 
     def release(
         self,
@@ -310,6 +356,12 @@ class AllocationBlock:
     def release_handle(self, handle_id: str) -> Release:
         """Free every address owned by ``handle_id``."""
         return self.release(self.addresses_of_handle(handle_id), handle_id=handle_id)
+
+
+@functools.lru_cache(maxsize=16)
+def _string_order(size: int) -> tuple[int, ...]:
+    """Ordinals 0..size-1 in the order Go sorts map keys that are their decimal strings."""
+    return tuple(sorted(range(size), key=str))
 
 
 def _compact(attributes: tuple[AllocationAttribute, ...], allocations: list[int | None]):

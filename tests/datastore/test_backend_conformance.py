@@ -134,6 +134,16 @@ def test_list_prefix_sorted_with_snapshot_revision(backend):
     assert len(everything) == 6
 
 
+def test_list_keys_gives_keys_and_mod_revisions_without_values(backend):
+    for key in ("/calico/b/2", "/calico/b/1", "/calico/a", "/calico/bb"):
+        backend.create(key, b"v" * 2000)
+    updated = backend.update("/calico/b/1", b"new", backend.get("/calico/b/1").mod_revision)
+    keys, revision = backend.list_keys("/calico/b/")
+    assert keys == [("/calico/b/1", updated.mod_revision), ("/calico/b/2", backend.get("/calico/b/2").mod_revision)]
+    assert revision == backend.current_revision()
+    assert backend.list_keys("/calico/none/") == ([], revision)
+
+
 def test_list_empty_prefix_result(backend):
     items, revision = backend.list("/calico/none/")
     assert items == []

@@ -71,6 +71,10 @@ def test_large_range_is_paged_at_one_revision(etcd):
     assert len(calls) == 7
     assert calls[0] == 0 and set(calls[1:]) == {revision}
     assert backend.current_revision() == revision + 1
+    calls.clear()
+    keys, keys_revision = backend.list_keys("/calico/many/")
+    assert [key for key, _ in keys] == sorted([f"/calico/many/{i:04d}" for i in range(250)] + ["/calico/many/0000a"])
+    assert len(calls) == 7 and keys_revision == revision + 1
 
 
 def test_unreachable_endpoint_fails_fast_naming_it():

@@ -125,3 +125,17 @@ def test_assign_ip_writes_block_and_handle_together(backend):
     assert backend.get(HandleKey("fixed").path).mod_revision == block.mod_revision
     ipam.assign_ip(ipaddress.ip_address("10.90.0.78"), None, {}, "node-a")
     assert [h.total for h in ipam.handles()] == [1]
+
+
+def test_a_full_host_checks_its_blocks_by_revision_and_claims_without_rereading_them(backend):
+    counting = Counting(backend)
+    ipam = IPAM(counting, lambda: [POOL])
+    first = [ipam.auto_assign(req(f"fill-{n}"), 4)[0] for n in range(16)]
+    assert len({a.network for a in first}) == 1, "one /28 block filled"
+    counting.calls.clear()
+    [got] = ipam.auto_assign(req("next"), 4)
+    assert got.network != first[0].network
+    # keys-only block listing + affinity listing, IPAM config, pending affinity, block, confirmed
+    # affinity, then the allocation: the full block is not read again and the new one not read back
+    assert counting.calls == ["list_keys", "list", "get", "create", "create", "update",
+                              ("commit", ("update", "create"))]
