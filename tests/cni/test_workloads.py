@@ -1,11 +1,17 @@
 """Real workloads: pycalico-cni run as a runtime runs it, on namespaces the tests create."""
 import ipaddress
 import json
+import os
+import shutil
 import subprocess
+import time
+
+import pytest
 
 from datastore.ipam.service import ipam_for
 from tests.cli.cli_support import invoke
-from tests.cni.conftest import NETWORK, ip
+from tests.cni.conftest import BIN, NETWORK, Bench, ip
+from tests.conftest import require
 
 CONTAINER = "0123456789abcdef0123"
 HOST_VETH = "cali0123456789a"
@@ -150,3 +156,72 @@ def test_ipam_plugin_add_del_as_a_runtime_calls_it(plain_bench, store):
     assert allocations(store) == []
     bad = plain_bench.run("pycalico-ipam", "CHECK", "c1", "/x", conf=plain_bench.conf(prevResult=reply.doc))
     assert bad.code == 1 and bad.doc["code"] == 999
+
+
+
+@pytest.fixture
+def etcd_in_host_ns(host_ns, tmp_path):
+    """A real etcd inside the host namespace (where a node's etcd client runs), on that namespace's
+    loopback; stopped by PID (``ip netns exec`` execs etcd in place)."""
+    require(shutil.which("etcd") is not None and shutil.which("etcdctl") is not None, "etcd-server, etcd-client")
+    url, peer = "http://127.0.0.1:2379", "http://127.0.0.1:2380"
+    log = open(tmp_path / "etcd.log", "wb")
+    proc = subprocess.Popen(
+        ["ip", "netns", "exec", host_ns, shutil.which("etcd"), "--name", "t", "--data-dir", str(tmp_path / "etcd"),
+         "--listen-client-urls", url, "--advertise-client-urls", url, "--listen-peer-urls", peer,
+         "--initial-advertise-peer-urls", peer, "--initial-cluster", f"t={peer}", "--logger", "zap",
+         "--log-level", "error"], stdout=log, stderr=subprocess.STDOUT)
+    log.close()
+    deadline = time.monotonic() + 20
+    while in_ns(host_ns, "etcdctl", "--endpoints", url, "endpoint", "health", check=False).returncode != 0:
+        assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "etcd.log").read_text()[-2000:]
+        time.sleep(0.1)
+    yield url
+    proc.terminate()
+    proc.wait(10)
+
+
+def in_ns(netns: str, *argv: str, stdin: str = "", check: bool = True, **env: str) -> subprocess.CompletedProcess:
+    """Run a command inside ``netns`` (etcdctl speaks v3; ``env`` added to the environment)."""
+    environ = {**os.environ, "ETCDCTL_API": "3", **env}
+    return subprocess.run(["ip", "netns", "exec", netns, *argv], input=stdin, capture_output=True, text=True,
+                          env=environ, check=check, timeout=60)
+
+
+def test_workload_on_etcd_chosen_by_the_network_config(etcd_in_host_ns, host_ns, cni_path, tmp_path, container_ns):
+    """The datastore comes from the network config's own fields (datastore_type, etcd_endpoints): the
+    workload's WorkloadEndpoint and allocation live in etcd under Calico's keys, and DEL leaves no
+    key of the workload behind."""
+    url = etcd_in_host_ns
+    pool = ("apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: pool-a}\n"
+            "spec: {cidr: 198.19.0.0/24, blockSize: 28}\n")
+    in_ns(host_ns, str(BIN / "pycalicoctl"), "apply", "-f", "-", stdin=pool, ETCD_ENDPOINTS=url)
+    bench = Bench("", host_ns, cni_path, str(tmp_path / "ipam.lock"))
+    conf = bench.conf(datastore_type="etcdv3", etcd_endpoints=url)
+    del conf["datastore_path"]
+    ns = container_ns()
+    reply = bench.run("pycalico-cni", "ADD", CONTAINER, netns_path(ns), conf=conf)
+    assert reply.code == 0, reply
+    address = reply.doc["ips"][0]["address"]
+    ping = in_ns(host_ns, "ping", "-c", "1", "-W", "2", address.split("/")[0], check=False)
+    assert ping.returncode == 0, ping.stdout + ping.stderr
+    wep_key = f"/calico/resources/v3/projectcalico.org/workloadendpoints/default/node--a-cni-{CONTAINER}-eth0"
+    handle_key = f"/calico/ipam/v2/handle/{NETWORK}.{CONTAINER}"
+    stored = in_ns(host_ns, "etcdctl", "--endpoints", url, "get", "--print-value-only", wep_key).stdout
+    assert json.loads(stored)["spec"]["ipNetworks"] == [address]
+    blocks = in_ns(host_ns, "etcdctl", "--endpoints", url, "get", "--prefix", "--print-value-only",
+                   "/calico/ipam/v2/assignment/ipv4/block/").stdout
+    [attribute] = json.loads(blocks)["attributes"]
+    assert attribute["handle_id"] == f"{NETWORK}.{CONTAINER}" and attribute["secondary"]["node"] == "node-a"
+    assert in_ns(host_ns, "etcdctl", "--endpoints", url, "get", "--print-value-only", handle_key).stdout.strip()
+    listed = in_ns(host_ns, str(BIN / "pycalicoctl"), "get", "wep", ETCD_ENDPOINTS=url).stdout
+    assert listed.splitlines()[1].split()[1:] == ["node-a", address, HOST_VETH]
+
+    reply = bench.run("pycalico-cni", "DEL", CONTAINER, netns_path(ns), conf=conf)
+    assert (reply.code, reply.doc) == (0, None)
+    assert HOST_VETH not in ip("link", netns=host_ns)
+    keys = in_ns(host_ns, "etcdctl", "--endpoints", url, "get", "--prefix", "--keys-only", "/calico/").stdout
+    assert wep_key not in keys and handle_key not in keys
+    blocks = in_ns(host_ns, "etcdctl", "--endpoints", url, "get", "--prefix", "--print-value-only",
+                   "/calico/ipam/v2/assignment/ipv4/block/").stdout
+    assert json.loads(blocks)["attributes"] == [] and json.loads(blocks)["allocations"] == [None] * 16
