@@ -82,38 +82,33 @@ class Multiprotocol(Capability):
         return struct.pack("!HBB", self.afi, 0, self.safi)
 
 
+class _EmptyCapability(Capability):
+    """A capability that carries no value octets (any value is malformed)."""
+
+    @classmethod
+    def decode_value(cls, value: bytes) -> "_EmptyCapability":
+        if value:
+            raise _bad(cls, value)
+        return cls()
+
+    def encode_value(self) -> bytes:
+        return b""
+
+
 @_register
 @dataclass(frozen=True)
-class RouteRefresh(Capability):
+class RouteRefresh(_EmptyCapability):
     """The peer accepts ROUTE-REFRESH messages."""
 
     CODE: ClassVar[int] = CapabilityCode.ROUTE_REFRESH
 
-    @classmethod
-    def decode_value(cls, value: bytes) -> "RouteRefresh":
-        if value:
-            raise _bad(cls, value)
-        return cls()
-
-    def encode_value(self) -> bytes:
-        return b""
-
 
 @_register
 @dataclass(frozen=True)
-class EnhancedRouteRefresh(Capability):
+class EnhancedRouteRefresh(_EmptyCapability):
     """RFC 7313: the peer brackets refreshes with BoRR/EoRR."""
 
     CODE: ClassVar[int] = CapabilityCode.ENHANCED_ROUTE_REFRESH
-
-    @classmethod
-    def decode_value(cls, value: bytes) -> "EnhancedRouteRefresh":
-        if value:
-            raise _bad(cls, value)
-        return cls()
-
-    def encode_value(self) -> bytes:
-        return b""
 
 
 @_register

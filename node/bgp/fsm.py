@@ -332,16 +332,26 @@ def _active(fsm: Fsm, event: Event) -> tuple[Fsm, tuple[Action, ...]]:
     return _to_idle(fsm)
 
 
-def _opensent(fsm: Fsm, event: Event) -> tuple[Fsm, tuple[Action, ...]]:
-    kind = event.kind
-    if kind in _ALL_STARTS or kind in _IGNORED_TCP or kind in _TCP_UP:
-        return fsm, ()
+def _open_stage_common(fsm: Fsm, kind: EventKind) -> tuple[Fsm, tuple[Action, ...]]:
+    """Events OpenSent, OpenConfirm and Established handle alike (RFC 4271 section 8.2.2): starts and
+    further TCP events are ignored, a stop sends Cease, hold expiry its own NOTIFICATION."""
     if kind is EventKind.ManualStop:
         return _to_idle(fsm, _cease(CeaseSubcode.ADMINISTRATIVE_SHUTDOWN), manual=True)
     if kind is EventKind.AutomaticStop:
         return _to_idle(fsm, _cease(CeaseSubcode.ADMINISTRATIVE_SHUTDOWN))
     if kind is EventKind.HoldTimer_Expires:
         return _to_idle(fsm, SendNotification(ErrorCode.HOLD_TIMER_EXPIRED, 0))
+    return fsm, ()
+
+
+_OPEN_STAGE_COMMON = _ALL_STARTS | _IGNORED_TCP | _TCP_UP | {
+    EventKind.ManualStop, EventKind.AutomaticStop, EventKind.HoldTimer_Expires}
+
+
+def _opensent(fsm: Fsm, event: Event) -> tuple[Fsm, tuple[Action, ...]]:
+    kind = event.kind
+    if kind in _OPEN_STAGE_COMMON:
+        return _open_stage_common(fsm, kind)
     if kind is EventKind.TcpConnectionFails:
         actions: tuple[Action, ...] = (DropConnection(), StopTimer(Timer.HOLD))
         if not fsm.config.passive:
@@ -365,14 +375,8 @@ def _opensent(fsm: Fsm, event: Event) -> tuple[Fsm, tuple[Action, ...]]:
 
 def _openconfirm(fsm: Fsm, event: Event) -> tuple[Fsm, tuple[Action, ...]]:
     kind = event.kind
-    if kind in _ALL_STARTS or kind in _IGNORED_TCP or kind in _TCP_UP:
-        return fsm, ()
-    if kind is EventKind.ManualStop:
-        return _to_idle(fsm, _cease(CeaseSubcode.ADMINISTRATIVE_SHUTDOWN), manual=True)
-    if kind is EventKind.AutomaticStop:
-        return _to_idle(fsm, _cease(CeaseSubcode.ADMINISTRATIVE_SHUTDOWN))
-    if kind is EventKind.HoldTimer_Expires:
-        return _to_idle(fsm, SendNotification(ErrorCode.HOLD_TIMER_EXPIRED, 0))
+    if kind in _OPEN_STAGE_COMMON:
+        return _open_stage_common(fsm, kind)
     if kind is EventKind.KeepaliveTimer_Expires:
         return fsm, (SendKeepalive(), StartTimer(Timer.KEEPALIVE, fsm.keepalive_time))
     if kind in (EventKind.TcpConnectionFails, EventKind.NotifMsg, EventKind.NotifMsgVerErr):
@@ -391,14 +395,8 @@ def _openconfirm(fsm: Fsm, event: Event) -> tuple[Fsm, tuple[Action, ...]]:
 
 def _established(fsm: Fsm, event: Event) -> tuple[Fsm, tuple[Action, ...]]:
     kind = event.kind
-    if kind in _ALL_STARTS or kind in _IGNORED_TCP or kind in _TCP_UP:
-        return fsm, ()
-    if kind is EventKind.ManualStop:
-        return _to_idle(fsm, _cease(CeaseSubcode.ADMINISTRATIVE_SHUTDOWN), manual=True)
-    if kind is EventKind.AutomaticStop:
-        return _to_idle(fsm, _cease(CeaseSubcode.ADMINISTRATIVE_SHUTDOWN))
-    if kind is EventKind.HoldTimer_Expires:
-        return _to_idle(fsm, SendNotification(ErrorCode.HOLD_TIMER_EXPIRED, 0))
+    if kind in _OPEN_STAGE_COMMON:
+        return _open_stage_common(fsm, kind)
     if kind is EventKind.KeepaliveTimer_Expires:
         if not fsm.negotiated_hold_time:
             return fsm, ()
