@@ -356,7 +356,11 @@ class IPAM:
                 self._delete_quietly(affinity_key)
                 return False
         self._set_affinity(affinity_key, AffinityState.CONFIRMED, revision)
-        self._affinity_cache.pop((hostname, cidr.version), None)
+        cached = self._affinity_cache.get((hostname, cidr.version))
+        if cached is not None and cidr not in cached:
+            # As the next listing would return it: in key order (an etcd range is sorted by key).
+            self._affinity_cache[(hostname, cidr.version)] = tuple(sorted(
+                cached + (cidr,), key=lambda net: BlockAffinityKey(hostname, net).path))
         return True
 
     def _set_affinity(self, key: str, state: AffinityState, revision: int | None = None) -> None:

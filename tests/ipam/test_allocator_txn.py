@@ -52,7 +52,6 @@ def test_steady_state_allocation_is_one_transaction_writing_block_and_new_handle
     counting = Counting(backend)
     ipam = IPAM(counting, lambda: [POOL])
     ipam.auto_assign(req("claims-the-block"), 4)
-    ipam.auto_assign(req("lists-the-new-affinity"), 4)
     counting.calls.clear()
     got = ipam.auto_assign(req("second"), 4)
     assert counting.calls == [("commit", ("update", "create"))]
@@ -139,3 +138,7 @@ def test_a_full_host_checks_its_blocks_by_revision_and_claims_without_rereading_
     # affinity, then the allocation: the full block is not read again and the new one not read back
     assert counting.calls == ["list_keys", "list", "get", "create", "create", "update",
                               ("commit", ("update", "create"))]
+    counting.calls.clear()
+    [after] = ipam.auto_assign(req("after"), 4)
+    assert after.network == got.network
+    assert counting.calls == [("commit", ("update", "create"))], "the claimed affinity is known without listing"
