@@ -224,6 +224,37 @@ class TxnResult(NamedTuple):
     revision: int
 
 
+def _txn_result(reply: dict[str, Any]) -> TxnResult:
+    return TxnResult(
+        succeeded=bool(reply.get("succeeded", False)),
+        responses=[_txn_response(item) for item in reply.get("responses", ())],
+        revision=int(reply["header"].get("revision", 0)),
+    )
+
+
+def _commit_payload(ops: Sequence[WriteOp], read_back: Sequence[str]) -> bytes:
+    """The ``/v3/kv/txn`` body of a commit as JSON text: per op its compare (create: create_revision
+    == 0; update/delete at a revision: mod_revision ==; delete at any revision: create_revision > 0)
+    and its put or delete, then a keys_only read of each key in ``read_back``. Built as text because
+    every string in it is base64 (nothing to escape): an allocation's block value is several KB."""
+    compare, success = [], []
+    for op in ops:
+        key = _b64(op.key)
+        if op.kind == "create":
+            compare.append(f'{{"key":"{key}","target":"CREATE","result":"EQUAL","create_revision":"0"}}')
+        elif op.revision is not None:
+            compare.append(f'{{"key":"{key}","target":"MOD","result":"EQUAL","mod_revision":"{int(op.revision)}"}}')
+        else:
+            compare.append(f'{{"key":"{key}","target":"CREATE","result":"GREATER","create_revision":"0"}}')
+        if op.kind == "delete":
+            success.append(f'{{"request_delete_range":{{"key":"{key}"}}}}')
+        else:
+            success.append(f'{{"request_put":{{"key":"{key}","value":"{_b64(op.value)}"}}}}')
+    for key in read_back:
+        success.append(f'{{"request_range":{{"key":"{_b64(key)}","keys_only":true}}}}')
+    return f'{{"compare":[{",".join(compare)}],"success":[{",".join(success)}]}}'.encode()
+
+
 def _txn_response(item: dict[str, Any]) -> Any:
     if "response_range" in item:
         return _kv_pairs(item["response_range"].get("kvs"))
@@ -514,9 +545,10 @@ class EtcdClient:
 
     # -- request core ------------------------------------------------------------------------------
 
-    def _post(self, path: str, body: dict[str, Any]) -> tuple[int, bytes]:
-        """POST on the shared connection; a dropped keep-alive connection is reopened once."""
-        payload = json.dumps(body).encode()
+    def _post(self, path: str, body: dict[str, Any] | bytes) -> tuple[int, bytes]:
+        """POST ``body`` (a JSON object, or one already encoded) on the shared connection; a dropped
+        keep-alive connection is reopened once."""
+        payload = body if isinstance(body, bytes) else json.dumps(body).encode()
         headers = {"Content-Type": "application/json"}
         if self._token:
             headers["Authorization"] = self._token
@@ -542,7 +574,7 @@ class EtcdClient:
                 if not reused:
                     self._current = (self._current + 1) % len(self.endpoints)
 
-    def _call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    def _call(self, path: str, body: dict[str, Any] | bytes) -> dict[str, Any]:
         """One gateway call returning the decoded reply; raises EtcdError on an error reply."""
         with self._lock:
             if self.user and not self._token:
@@ -670,11 +702,7 @@ class EtcdClient:
             "success": [op.to_json() for op in success],
             "failure": [op.to_json() for op in failure],
         })
-        return TxnResult(
-            succeeded=bool(reply.get("succeeded", False)),
-            responses=[_txn_response(item) for item in reply.get("responses", ())],
-            revision=int(reply["header"].get("revision", 0)),
-        )
+        return _txn_result(reply)
 
     def current_revision(self) -> int:
         """The store's current revision (from the member status reply header; needs no key permission)."""
@@ -935,19 +963,10 @@ class EtcdBackend:
         if not ops:
             return []
         tx = self.client.transactions
-        compare, success = [], []
-        for op in ops:
-            if op.kind == "create":
-                compare.append(tx.create(op.key) == 0)
-            elif op.revision is not None:
-                compare.append(tx.mod(op.key) == op.revision)
-            else:
-                compare.append(tx.create(op.key) > 0)
-            success.append(tx.delete(op.key) if op.kind == "delete" else tx.put(op.key, op.value))
         updated = [op.key for op in ops if op.kind == "update"] if report_create_revision else []
-        success += [tx.get(key, keys_only=True) for key in updated]
+        payload = _commit_payload(ops, updated)
         for _ in range(_COMMIT_ATTEMPTS):
-            result = self.client.transaction(compare=compare, success=success)
+            result = _txn_result(self.client._call("/v3/kv/txn", payload))
             if result.succeeded:
                 break
             found = self.client.transaction(compare=[], success=[tx.get(op.key, keys_only=True) for op in ops])

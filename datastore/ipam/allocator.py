@@ -138,6 +138,7 @@ class IPAM:
         self._affinity_cache: dict[tuple[str, int], tuple[IPNetwork, ...]] = {}
         self._in_pools: dict[tuple[str, int], tuple[tuple[IPNetwork, ...], tuple[IPNetwork, ...],
                                                      tuple[IPNetwork, ...]]] = {}
+        self._names: dict[IPNetwork, tuple[str, str]] = {}
 
     # --- configuration -----------------------------------------------------------------------
     def get_config(self) -> IPAMConfig:
@@ -256,7 +257,9 @@ class IPAM:
         for cidr in self._affine_blocks(request.hostname, version, pools):
             if len(assigned) >= request.count:
                 break
-            take(cidr, True, fresh=False)
+            cached = self._block_cache.get(cidr)
+            if cached is None or cached[1].unallocated:  # a full host skips its full blocks cheaply
+                take(cidr, True, fresh=False)
         if len(assigned) >= request.count:
             return [_interface(a, result_masks[a]) for a in assigned]
         stored = self._stored_blocks(version)
@@ -297,7 +300,7 @@ class IPAM:
         return {parse_key(key).cidr: revision for key, revision in keys}
 
     def _affine_blocks(self, hostname: str, version: int, pools: Sequence[PoolInfo],
-                       affinities: Sequence[tuple[IPNetwork, HostAffinity]] | None = None) -> list[IPNetwork]:
+                       affinities: Sequence[tuple[IPNetwork, HostAffinity]] | None = None) -> tuple[IPNetwork, ...]:
         """The host's confirmed affine blocks inside ``pools``, in list order: from ``affinities`` (as
         just listed) when given, else from the last listing (listed now if there was none)."""
         key = (hostname, version)
@@ -313,7 +316,7 @@ class IPAM:
             # Memoised: the fast path asks for the same host's blocks on every request.
             filtered = self._in_pools[key] = (affine, pool_cidrs, tuple(
                 cidr for cidr in affine if any(cidr.subnet_of(pool) for pool in pool_cidrs)))
-        return list(filtered[2])
+        return filtered[2]
 
     def _walk(self, pool: PoolInfo, hostname: str) -> Iterable[IPNetwork]:
         """The pool's block CIDRs from a per-host pseudo-random start, wrapping around."""
@@ -394,7 +397,7 @@ class IPAM:
             cached = None
         if cached is not None and not cached[1].unallocated:
             return []
-        key = BlockKey(cidr).path
+        key, cidr_text = self._block_names(cidr)
         for _ in range(DATASTORE_RETRIES):
             if cached is None:
                 try:
@@ -413,7 +416,7 @@ class IPAM:
             written = assignment.block.for_write()
             changes = {} if request.handle_id is None else {request.handle_id: len(assignment.addresses)}
             try:
-                kv = self._commit_block(WriteOp.update(key, written.to_bytes(), revision), str(cidr), changes, handles)
+                kv = self._commit_block(WriteOp.update(key, written.to_bytes(), revision), cidr_text, changes, handles)
             except _StaleBlock:
                 self._block_cache.pop(cidr, None)
                 cached = None
@@ -423,6 +426,13 @@ class IPAM:
             self._block_cache[cidr] = (kv.mod_revision, written)
             return list(assignment.addresses)
         raise IPAMError(f"too many conflicts assigning from block {cidr}")
+
+    def _block_names(self, cidr: IPNetwork) -> tuple[str, str]:
+        """(the block's key, its CIDR as text), formatted once per block."""
+        names = self._names.get(cidr)
+        if names is None:
+            names = self._names[cidr] = (BlockKey(cidr).path, str(cidr))
+        return names
 
     def _commit_block(self, block_op: WriteOp, block_cidr: str, changes: Mapping[str, int],
                       handles: dict[str, KnownHandle]) -> KeyValue:
@@ -648,6 +658,8 @@ def _handle_write(handle_id: str, known: KnownHandle, block_cidr: str,
 
 
 def _reserved_ordinals(block: AllocationBlock, reserved: Sequence[IPNetwork]) -> frozenset[int]:
+    if not reserved:
+        return frozenset()
     ordinals: set[int] = set()
     base = int(block.cidr.network_address)
     top = base + block.size - 1

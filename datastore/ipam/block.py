@@ -15,10 +15,11 @@ Every operation returns a new block; nothing here is ever mutated in place.
 """
 from __future__ import annotations
 
+import bisect
 import functools
 import ipaddress
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from typing import Iterable, Mapping
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -173,11 +174,17 @@ class AllocationBlock:
         return {k: f'"{k}":{v}' for k, v in self.sequence_number_for_allocation}
 
     def _derive(self, carry: tuple[str, ...] = (), **changes) -> "AllocationBlock":
-        """``replace(self, **changes)`` keeping the cached encodings named in ``carry`` (still valid)."""
-        block = replace(self, **changes)
+        """``dataclasses.replace(self, **changes)`` without its per-call field introspection, keeping the
+        cached encodings named in ``carry`` (still valid)."""
+        unknown = changes.keys() - _BLOCK_FIELDS
+        if unknown:
+            raise TypeError(f"not AllocationBlock fields: {sorted(unknown)}")
+        own = self.__dict__
+        block = object.__new__(AllocationBlock)
+        block.__dict__.update({name: own[name] for name in _BLOCK_FIELDS}, **changes)
         for name in carry:
-            if name in self.__dict__:
-                block.__dict__[name] = self.__dict__[name]
+            if name in own:
+                block.__dict__[name] = own[name]
         return block
 
     # --- queries -------------------------------------------------------------------------------
@@ -235,7 +242,7 @@ class AllocationBlock:
                             sequence_number=self.sequence_number + 1)
 
     def with_affinity(self, affinity: str | None) -> "AllocationBlock":
-        return replace(self, affinity=affinity, host_affinity=None)
+        return self._derive(affinity=affinity, host_affinity=None)
 
     def assign(
         self,
@@ -272,17 +279,18 @@ class AllocationBlock:
         allocations = list(self.allocations)
         for ordinal in ordinals:
             allocations[ordinal] = index
-        seq = dict(self.sequence_number_for_allocation)
+        seq = list(self.sequence_number_for_allocation)
         for ordinal in ordinals:
-            seq[ordinal] = self.sequence_number
-        taken = set(ordinals)
-        block = replace(
-            self,
-            allocations=tuple(allocations),
-            unallocated=tuple(o for o in self.unallocated if o not in taken),
-            attributes=attributes,
-            sequence_number_for_allocation=tuple(sorted(seq.items())),
-        )
+            at = bisect.bisect_left(seq, (ordinal,))
+            seq[at:at + (at < len(seq) and seq[at][0] == ordinal)] = [(ordinal, self.sequence_number)]
+        head = len(ordinals)
+        if self.unallocated[:head] == tuple(ordinals):
+            unallocated = self.unallocated[head:]
+        else:
+            taken = set(ordinals)
+            unallocated = tuple(o for o in self.unallocated if o not in taken)
+        block = self._derive(allocations=tuple(allocations), unallocated=unallocated, attributes=attributes,
+                             sequence_number_for_allocation=tuple(seq))
         if "_attributes_json" in self.__dict__:
             encoded = self.__dict__["_attributes_json"]
             if attributes is not self.attributes:
@@ -344,18 +352,16 @@ class AllocationBlock:
         if not freed:
             return Release(self, (), tuple(not_allocated), ())
         attributes, allocations = _compact(self.attributes, allocations)
-        block = replace(
-            self,
-            allocations=tuple(allocations),
-            unallocated=self.unallocated + tuple(freed),
-            attributes=attributes,
-            sequence_number_for_allocation=tuple(sorted(seq.items())),
-        )
+        block = self._derive(allocations=tuple(allocations), unallocated=self.unallocated + tuple(freed),
+                             attributes=attributes, sequence_number_for_allocation=tuple(sorted(seq.items())))
         return Release(block, tuple(released), tuple(not_allocated), tuple(sorted(counts.items())))
 
     def release_handle(self, handle_id: str) -> Release:
         """Free every address owned by ``handle_id``."""
         return self.release(self.addresses_of_handle(handle_id), handle_id=handle_id)
+
+
+_BLOCK_FIELDS = frozenset(f.name for f in fields(AllocationBlock))
 
 
 @functools.lru_cache(maxsize=16)

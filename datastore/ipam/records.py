@@ -20,8 +20,11 @@ def _load(raw: bytes | str | Mapping) -> Mapping:
     return raw
 
 
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
+
+
 def _dump(data: Mapping) -> bytes:
-    return json.dumps(data, separators=(",", ":")).encode()
+    return _ENCODE(data).encode()
 
 
 @dataclass(frozen=True, slots=True)

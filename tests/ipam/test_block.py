@@ -179,3 +179,61 @@ def test_to_bytes_is_the_compact_json_of_to_json_byte_for_byte():
     for sample in samples:
         assert sample.to_bytes() == json.dumps(sample.to_json(), separators=(",", ":")).encode()
         assert AllocationBlock.from_json(sample.to_bytes()) == sample
+
+
+def _model_step(model, op):
+    """Apply ``op`` to the reference model: ordinal -> (handle, sequence number), free list, sequence."""
+    owners, free, seq = model
+    kind, arg, handle = op
+    if kind == "assign":
+        chosen = [o for o in free if o not in arg[1]][:arg[0]]
+        for o in chosen:
+            owners[o] = (handle, seq)
+        return (owners, [o for o in free if o not in chosen], seq), chosen
+    if kind == "assign_address":
+        owners[arg] = (handle, seq)
+        return (owners, [o for o in free if o != arg], seq), [arg]
+    freed = [o for o in arg if o in owners]
+    for o in freed:
+        del owners[o]
+    return (owners, free + freed, seq), freed
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_assign_release_sequences_match_a_simple_model_and_encode_as_json(seed):
+    """Whatever order of assigns (some skipping reserved ordinals), specific assigns and releases: the
+    block holds what a plain model says, and its incremental encoding equals a full JSON encoding."""
+    import random
+
+    rng = random.Random(seed)
+    block = new_block(seq=rng.randrange(1000))
+    model = ({}, list(range(64)), block.sequence_number)
+    for _ in range(60):
+        handle = rng.choice(["h1", "h2", "h3", None])
+        roll = rng.random()
+        if roll < 0.5:
+            count, reserved = rng.randrange(1, 5), frozenset(rng.sample(range(64), rng.randrange(0, 4)))
+            assignment = block.assign(count, handle, {"node": "node-b"}, reserved)
+            model, expected = _model_step(model, ("assign", (count, reserved), handle))
+            assert [block.ordinal_of(a) for a in assignment.addresses] == expected
+            block = assignment.block
+        elif roll < 0.65 and model[1]:
+            ordinal = rng.choice(model[1])
+            block = block.assign_address(block.address_of(ordinal), handle, {"node": "node-b"})
+            model, _ = _model_step(model, ("assign_address", ordinal, handle))
+        else:
+            ordinals = rng.sample(range(64), rng.randrange(1, 6))
+            release = block.release([block.address_of(o) for o in ordinals])
+            model, expected = _model_step(model, ("release", ordinals, handle))
+            assert sorted(block.ordinal_of(a) for a in release.released) == sorted(expected)
+            block = release.block
+        if rng.random() < 0.3:
+            block = block.for_write()
+            model = (model[0], model[1], block.sequence_number)
+        owners, free, _ = model
+        assert list(block.unallocated) == free
+        assert {o: (block.attributes[i].handle_id, block.sequence_of(o))
+                for o, i in enumerate(block.allocations) if i is not None} == owners
+        assert [o for o, _ in block.sequence_number_for_allocation] == sorted(owners)
+        assert block.to_bytes() == json.dumps(block.to_json(), separators=(",", ":")).encode()
+        assert AllocationBlock.from_json(block.to_bytes()) == block
