@@ -348,6 +348,16 @@ class TLSConfig(NamedTuple):
         return ctx
 
 
+def _header(fields: bytes, name: bytes) -> bytes:
+    """One header's value (stripped; b"" if absent) from a lowercased head whose every field line,
+    the first included, starts with CRLF."""
+    at = fields.find(b"\r\n" + name + b":")
+    if at < 0:
+        return b""
+    end = fields.find(b"\r\n", at + 2)
+    return fields[at + len(name) + 3:end if end >= 0 else len(fields)].strip()
+
+
 class _Connection:
     """One HTTP/1.1 connection to the gateway: keep-alive POSTs of JSON bodies, replies framed by
     Content-Length, chunked encoding or the end of the connection. Malformed or truncated replies
@@ -379,35 +389,32 @@ class _Connection:
             raise ConnectionError("connection closed by the server" if not line else "malformed HTTP reply")
         return line
 
-    def _head_lines(self) -> list[bytes]:
-        """The reply head's lines, status line first: split in one piece when the whole head has
-        arrived (the usual case), else read line by line."""
+    def _head(self) -> bytes:
+        """The reply head without its closing blank line, lines joined by CRLF: taken in one piece
+        when the whole head has arrived (the usual case), else read line by line."""
         end = self._file.peek(_MAX_LINE).find(b"\r\n\r\n")
         if end >= 0:
-            return self._file.read(end + 4)[:end].split(b"\r\n")
-        lines = [self._line()]
+            return self._file.read(end + 4)[:end]
+        lines = [self._line().rstrip(b"\r\n")]
         while (line := self._line()) not in (b"\r\n", b"\n"):
-            lines.append(line)
-        return lines
+            lines.append(line.rstrip(b"\r\n"))
+        return b"\r\n".join(lines)
 
     def _read_head(self) -> int:
         while True:
-            lines = self._head_lines()
-            parts = lines[0].split(None, 2)
+            status_line, _, fields = self._head().partition(b"\r\n")
+            parts = status_line.split(None, 2)
             if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
                 raise ConnectionError("malformed HTTP reply")
             status, version = int(parts[1]), parts[0]
-            fields: dict[bytes, bytes] = {}
-            for line in lines[1:]:
-                name, _, value = line.partition(b":")
-                fields[name.strip().lower()] = value.strip()
             if status != 100:
                 break
-        connection = fields.get(b"connection", b"").lower()
+        fields = b"\r\n" + fields.lower()
+        connection = _header(fields, b"connection")
         self._to_close = connection == b"close" or (version == b"HTTP/1.0" and connection != b"keep-alive")
-        self._chunked = b"chunked" in fields.get(b"transfer-encoding", b"").lower()
-        length = fields.get(b"content-length")
-        self._remaining = int(length) if length is not None and length.isdigit() and not self._chunked else -1
+        self._chunked = b"chunked" in _header(fields, b"transfer-encoding")
+        length = _header(fields, b"content-length")
+        self._remaining = int(length) if length.isdigit() and not self._chunked else -1
         self._done = False
         return status
 

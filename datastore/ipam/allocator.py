@@ -217,18 +217,16 @@ class IPAM:
             if missing:
                 raise IPAMError(f"the given pool ({sorted(missing)[0]}) does not exist, or is not enabled")
             return [p for p in chosen if request.intended_use in p.allowed_uses]
+        candidates = [p for p in pools if p.assignment_mode == "Automatic" and request.intended_use in p.allowed_uses]
+        selective = [p for p in candidates if p.node_selector.strip() not in ("", "all()")]
+        if not selective:
+            return candidates  # every node matches: the node's labels are not needed (not read)
         labels = self._node_labels(request.hostname)
         from datastore.selector import parse
 
-        selected = []
-        for pool in pools:
-            if pool.assignment_mode != "Automatic" or request.intended_use not in pool.allowed_uses:
-                continue
-            if labels is None and pool.node_selector.strip() not in ("", "all()"):
-                continue
-            if parse(pool.node_selector or "all()").evaluate(labels or {}):
-                selected.append(pool)
-        return selected
+        return [pool for pool in candidates
+                if pool.node_selector.strip() in ("", "all()")
+                or (labels is not None and parse(pool.node_selector).evaluate(labels))]
 
     # --- auto-assign -------------------------------------------------------------------------
     def auto_assign(self, request: AssignRequest, version: int) -> list[ipaddress.IPv4Interface | ipaddress.IPv6Interface]:

@@ -97,6 +97,21 @@ def test_node_selector_filters_pools_and_explicit_pools_ignore_it(backend):
     assert ipam.auto_assign(req(1, "h3", host="node-b", pools=("sel",)), 4)
 
 
+def test_node_is_read_only_when_a_pool_selects_nodes(backend):
+    """A node's labels matter only to a pool with a real nodeSelector; with all() pools it is not read,
+    and a node that does not exist (labels None) still gets addresses from them."""
+    asked = []
+    everyone = PoolInfo("all", net("10.69.0.0/26"), 26)
+    selective = PoolInfo("sel", net("10.69.1.0/26"), 26, node_selector='rack == "r1"')
+    pools = [everyone]
+    ipam = IPAM(backend, lambda: list(pools), lambda host: asked.append(host))
+    assert ipam.auto_assign(req(1, host="ghost"), 4)[0].ip in everyone.cidr
+    assert asked == []
+    pools.append(selective)
+    assert [p.name for p in ipam.usable_pools(4, req(1, host="ghost"))] == ["all"]
+    assert asked == ["ghost"]
+
+
 def test_ipv6(backend):
     got = make_ipam(backend).auto_assign(req(3), 6)
     assert len(got) == 3 and got[0].network.prefixlen == 122 and got[0].version == 6
