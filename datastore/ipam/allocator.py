@@ -134,10 +134,10 @@ class IPAM:
         self._clock_ns = clock_ns
         # Optimistic caches (never trusted for a decision that writes without a CAS): the last block
         # value this process read or wrote per key, and each host's confirmed affine block CIDRs.
-        self._block_cache: dict[IPNetwork, tuple[int, AllocationBlock]] = {}
+        self._block_cache: dict[str, tuple[int, AllocationBlock]] = {}  # by block key
         self._affinity_cache: dict[tuple[str, int], tuple[IPNetwork, ...]] = {}
         self._in_pools: dict[tuple[str, int], tuple[tuple[IPNetwork, ...], tuple[IPNetwork, ...],
-                                                     tuple[IPNetwork, ...]]] = {}
+                                                     tuple[tuple[IPNetwork, str], ...]]] = {}
         self._names: dict[IPNetwork, tuple[str, str]] = {}
 
     # --- configuration -----------------------------------------------------------------------
@@ -252,17 +252,17 @@ class IPAM:
         # Fast path from what this process last saw; then, before claiming anything, a fresh pass
         # over the host's affine blocks as stored now (one keys-only listing says which cached
         # blocks are still current; only the others are read).
-        for cidr in self._affine_blocks(request.hostname, version, pools):
+        for cidr, key in self._affine_blocks(request.hostname, version, pools):
             if len(assigned) >= request.count:
                 break
-            cached = self._block_cache.get(cidr)
+            cached = self._block_cache.get(key)
             if cached is None or cached[1].unallocated:  # a full host skips its full blocks cheaply
                 take(cidr, True, fresh=False)
         if len(assigned) >= request.count:
             return [_interface(a, result_masks[a]) for a in assigned]
         stored = self._stored_blocks(version)
         affinities = self.host_affinities(request.hostname, version)
-        for cidr in self._affine_blocks(request.hostname, version, pools, affinities):
+        for cidr, _ in self._affine_blocks(request.hostname, version, pools, affinities):
             if len(assigned) >= request.count:
                 break
             take(cidr, True, stored=stored)
@@ -298,9 +298,10 @@ class IPAM:
         return {parse_key(key).cidr: revision for key, revision in keys}
 
     def _affine_blocks(self, hostname: str, version: int, pools: Sequence[PoolInfo],
-                       affinities: Sequence[tuple[IPNetwork, HostAffinity]] | None = None) -> tuple[IPNetwork, ...]:
-        """The host's confirmed affine blocks inside ``pools``, in list order: from ``affinities`` (as
-        just listed) when given, else from the last listing (listed now if there was none)."""
+                       affinities: Sequence[tuple[IPNetwork, HostAffinity]] | None = None
+                       ) -> tuple[tuple[IPNetwork, str], ...]:
+        """The host's confirmed affine blocks inside ``pools`` with their block keys, in list order: from
+        ``affinities`` (as just listed) when given, else from the last listing (listed now if there was none)."""
         key = (hostname, version)
         if affinities is None and key not in self._affinity_cache:
             affinities = self.host_affinities(hostname, version)
@@ -313,7 +314,7 @@ class IPAM:
         if filtered is None or filtered[0] is not affine or filtered[1] != pool_cidrs:
             # Memoised: the fast path asks for the same host's blocks on every request.
             filtered = self._in_pools[key] = (affine, pool_cidrs, tuple(
-                cidr for cidr in affine if any(cidr.subnet_of(pool) for pool in pool_cidrs)))
+                (cidr, self._block_names(cidr)[0]) for cidr in affine if any(cidr.subnet_of(pool) for pool in pool_cidrs)))
         return filtered[2]
 
     def _walk(self, pool: PoolInfo, hostname: str) -> Iterable[IPNetwork]:
@@ -350,7 +351,8 @@ class IPAM:
                                                current.mod_revision).mod_revision
         block = AllocationBlock.new(cidr, f"host:{hostname}", self._clock_ns())
         try:
-            self._block_cache[cidr] = (self.backend.create(BlockKey(cidr).path, block.to_bytes()).mod_revision, block)
+            key = self._block_names(cidr)[0]
+            self._block_cache[key] = (self.backend.create(key, block.to_bytes()).mod_revision, block)
         except AlreadyExists:
             existing = AllocationBlock.from_json(self.backend.get(BlockKey(cidr).path).value)
             if existing.affinity != f"host:{hostname}":
@@ -390,21 +392,21 @@ class IPAM:
         first attempt uses this process's last copy of the block; with ``stored`` (block revisions as
         listed) that copy only while its revision is the listed one; ``handles`` is what this request
         knows of its handle record (nothing yet: try to create it)."""
-        cached = self._block_cache.get(cidr)
+        key, cidr_text = self._block_names(cidr)
+        cached = self._block_cache.get(key)
         if fresh and (stored is None or cached is None or stored.get(cidr) != cached[0]):
             cached = None
         if cached is not None and not cached[1].unallocated:
             return []
-        key, cidr_text = self._block_names(cidr)
         for _ in range(DATASTORE_RETRIES):
             if cached is None:
                 try:
                     kv = self.backend.get(key)
                 except NotFound:
-                    self._block_cache.pop(cidr, None)
+                    self._block_cache.pop(key, None)
                     return []
                 cached = (kv.mod_revision, AllocationBlock.from_json(kv.value))
-                self._block_cache[cidr] = cached
+                self._block_cache[key] = cached
             revision, block = cached
             if require_affinity and block.affinity != f"host:{request.hostname}":
                 return []
@@ -416,12 +418,12 @@ class IPAM:
             try:
                 kv = self._commit_block(WriteOp.update(key, written.to_bytes(), revision), cidr_text, changes, handles)
             except _StaleBlock:
-                self._block_cache.pop(cidr, None)
+                self._block_cache.pop(key, None)
                 cached = None
                 continue
             except _StaleHandle:
                 continue
-            self._block_cache[cidr] = (kv.mod_revision, written)
+            self._block_cache[key] = (kv.mod_revision, written)
             return list(assignment.addresses)
         raise IPAMError(f"too many conflicts assigning from block {cidr}")
 
@@ -496,7 +498,7 @@ class IPAM:
                                    changes, handles)
             except (_StaleBlock, _StaleHandle):
                 continue
-            self._block_cache.pop(cidr, None)
+            self._block_cache.pop(key, None)
             return
         raise IPAMError(f"too many conflicts assigning {address}")
 
@@ -586,7 +588,7 @@ class IPAM:
                 self._commit_block(block_op, str(cidr), changes, handles)
             except (_StaleBlock, _StaleHandle):
                 continue
-            self._block_cache.pop(cidr, None)
+            self._block_cache.pop(key, None)
             return list(outcome.released if report_released else outcome.unallocated)
         raise IPAMError(f"too many conflicts releasing from block {cidr}")
 
@@ -595,7 +597,7 @@ class IPAM:
         """Give up a host's claim: pendingDeletion, then delete the block if empty (else un-own it), then the affinity."""
         affinity_key = BlockAffinityKey(hostname, cidr).path
         self._affinity_cache.pop((hostname, cidr.version), None)
-        self._block_cache.pop(cidr, None)
+        self._block_cache.pop(BlockKey(cidr).path, None)
         try:
             self._set_affinity(affinity_key, AffinityState.PENDING_DELETION)
         except NotFound:

@@ -148,30 +148,34 @@ class AllocationBlock:
         return head, tail
 
     def to_bytes(self) -> bytes:
-        """``to_json`` as compact JSON, byte for byte. The attributes array and the sequence-number map
-        are encoded once per block value and carried over to derived blocks while they stay the same
-        (an allocation appends at most one attribute; a write only bumps ``sequenceNumber``)."""
-        head = _ENCODE({"cidr": str(self.cidr), "affinity": self.affinity, "allocations": self.allocations,
-                        "unallocated": self.unallocated})
+        """``to_json`` as compact JSON, byte for byte. The fields before ``allocations``, the attributes
+        array and the sequence-number map are encoded once per block value and carried over to derived
+        blocks while they stay the same (an allocation appends at most one attribute and inserts its
+        ordinals' sequence members; a write only bumps ``sequenceNumber``)."""
         legacy = "" if self.host_affinity is None else f',"hostAffinity":{_ENCODE(self.host_affinity)}'
-        return (f'{head[:-1]},"attributes":[{self._attributes_json}],"sequenceNumber":{self.sequence_number},'
-                f'"sequenceNumberForAllocation":{{{self._sequence_json}}},'
+        return (f'{self._head_json}{_ENCODE(self.allocations)},"unallocated":{_ENCODE(self.unallocated)},'
+                f'"attributes":[{self._attributes_json}],"sequenceNumber":{self.sequence_number},'
+                f'"sequenceNumberForAllocation":{{{",".join(self._sequence_members[1])}}},'
                 f'"deleted":{"true" if self.deleted else "false"}{legacy}}}').encode()
+
+    @functools.cached_property
+    def _head_json(self) -> str:
+        """The object's start up to the ``allocations`` value: ``{"cidr":...,"affinity":...,"allocations":``."""
+        return f'{{"cidr":{_ENCODE(str(self.cidr))},"affinity":{_ENCODE(self.affinity)},"allocations":'
 
     @functools.cached_property
     def _attributes_json(self) -> str:
         return ",".join([_attribute_json(a) for a in self.attributes])
 
     @functools.cached_property
-    def _sequence_json(self) -> str:
-        """The sequenceNumberForAllocation members, keys in Go's (string) order."""
-        members = self._sequence_members
-        return ",".join([members[k] for k in _string_order(len(self.allocations)) if k in members])
+    def _handle_ids(self) -> tuple[str | None, ...]:
+        return tuple(a.handle_id for a in self.attributes)
 
     @functools.cached_property
-    def _sequence_members(self) -> dict[int, str]:
-        """Each allocated ordinal's encoded sequenceNumberForAllocation member."""
-        return {k: f'"{k}":{v}' for k, v in self.sequence_number_for_allocation}
+    def _sequence_members(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The sequenceNumberForAllocation keys in Go's (string) order, and each one's encoded member."""
+        keyed = sorted((str(k), v) for k, v in self.sequence_number_for_allocation)
+        return tuple(k for k, _ in keyed), tuple(f'"{k}":{v}' for k, v in keyed)
 
     def _derive(self, carry: tuple[str, ...] = (), **changes) -> "AllocationBlock":
         """``dataclasses.replace(self, **changes)`` without its per-call field introspection, keeping the
@@ -238,7 +242,7 @@ class AllocationBlock:
     # --- pure updates --------------------------------------------------------------------------
     def for_write(self) -> "AllocationBlock":
         """The block as it must be persisted: sequence number bumped, as libcalico-go does before every write."""
-        return self._derive(("_attributes_json", "_sequence_json", "_sequence_members"),
+        return self._derive(("_head_json", "_attributes_json", "_handle_ids", "_sequence_members"),
                             sequence_number=self.sequence_number + 1)
 
     def with_affinity(self, affinity: str | None) -> "AllocationBlock":
@@ -289,23 +293,31 @@ class AllocationBlock:
         else:
             taken = set(ordinals)
             unallocated = tuple(o for o in self.unallocated if o not in taken)
-        block = self._derive(allocations=tuple(allocations), unallocated=unallocated, attributes=attributes,
-                             sequence_number_for_allocation=tuple(seq))
-        if "_attributes_json" in self.__dict__:
-            encoded = self.__dict__["_attributes_json"]
-            if attributes is not self.attributes:
+        block = self._derive(("_head_json",), allocations=tuple(allocations), unallocated=unallocated,
+                             attributes=attributes, sequence_number_for_allocation=tuple(seq))
+        own, derived = self.__dict__, block.__dict__
+        added = attributes is not self.attributes
+        if "_attributes_json" in own:
+            encoded = own["_attributes_json"]
+            if added:
                 encoded = f"{encoded},{_attribute_json(attribute)}" if encoded else _attribute_json(attribute)
-            block.__dict__["_attributes_json"] = encoded
-        if "_sequence_members" in self.__dict__:
-            members = dict(self.__dict__["_sequence_members"])
+            derived["_attributes_json"] = encoded
+        if "_handle_ids" in own:
+            derived["_handle_ids"] = own["_handle_ids"] + (attribute.handle_id,) if added else own["_handle_ids"]
+        if "_sequence_members" in own:
+            keys, members = own["_sequence_members"]
             for ordinal in ordinals:
-                members[ordinal] = f'"{ordinal}":{self.sequence_number}'
-            block.__dict__["_sequence_members"] = members
+                key = str(ordinal)
+                at = bisect.bisect_left(keys, key)
+                present = at < len(keys) and keys[at] == key
+                keys = keys[:at] + (key,) + keys[at + present:]
+                members = members[:at] + (f'"{key}":{self.sequence_number}',) + members[at + present:]
+            derived["_sequence_members"] = (keys, members)
         return block
 
     def _attribute_index(self, attribute: AllocationAttribute) -> int:
         """The index of an equal attribute already in the block, else the next free index."""
-        handle_ids = [a.handle_id for a in self.attributes]
+        handle_ids = self._handle_ids
         start = 0
         while attribute.handle_id in handle_ids[start:]:
             start = handle_ids.index(attribute.handle_id, start)
@@ -362,12 +374,6 @@ class AllocationBlock:
 
 
 _BLOCK_FIELDS = frozenset(f.name for f in fields(AllocationBlock))
-
-
-@functools.lru_cache(maxsize=16)
-def _string_order(size: int) -> tuple[int, ...]:
-    """Ordinals 0..size-1 in the order Go sorts map keys that are their decimal strings."""
-    return tuple(sorted(range(size), key=str))
 
 
 def _compact(attributes: tuple[AllocationAttribute, ...], allocations: list[int | None]):

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import Enum
 from typing import Mapping
 
@@ -55,9 +55,11 @@ class AllocationHandle:
         return dict(self.blocks).get(block_cidr, 0)
 
     def increment(self, block_cidr: str, count: int) -> "AllocationHandle":
+        if not self.blocks:
+            return AllocationHandle(self.handle_id, ((block_cidr, count),), self.deleted)
         counts = dict(self.blocks)
         counts[block_cidr] = counts.get(block_cidr, 0) + count
-        return replace(self, blocks=tuple(sorted(counts.items())))
+        return AllocationHandle(self.handle_id, tuple(sorted(counts.items())), self.deleted)
 
     def decrement(self, block_cidr: str, count: int) -> "AllocationHandle":
         """Fewer addresses in ``block_cidr``; a count that reaches zero drops the block from the map."""
@@ -69,7 +71,7 @@ class AllocationHandle:
             counts[block_cidr] = remaining
         else:
             counts.pop(block_cidr, None)
-        return replace(self, blocks=tuple(sorted(counts.items())))
+        return AllocationHandle(self.handle_id, tuple(sorted(counts.items())), self.deleted)
 
 
 class AffinityState(str, Enum):
