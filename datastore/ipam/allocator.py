@@ -29,7 +29,6 @@ from datastore.keys import (
     IPAMConfigKey,
     block_affinity_prefix,
     block_prefix,
-    parse_key,
 )
 
 DATASTORE_RETRIES = 100
@@ -242,7 +241,7 @@ class IPAM:
         handles: dict[str, KnownHandle] = {}
 
         def take(block_cidr: IPNetwork, require_affinity: bool, fresh: bool = True,
-                 stored: Mapping[IPNetwork, int] | None = None) -> None:
+                 stored: Mapping[str, int] | None = None) -> None:
             got = self._assign_from_block(block_cidr, request, request.count - len(assigned),
                                           reserved, require_affinity, handles, fresh, stored)
             for address in got:
@@ -292,10 +291,10 @@ class IPAM:
                     take(cidr, False)
         return [_interface(a, result_masks[a]) for a in assigned]
 
-    def _stored_blocks(self, version: int) -> dict[IPNetwork, int]:
-        """Every stored block of one IP version with its mod_revision (keys only, no values)."""
+    def _stored_blocks(self, version: int) -> dict[str, int]:
+        """Every stored block of one IP version: its key and mod_revision (keys only, no values)."""
         keys, _ = self.backend.list_keys(block_prefix(version))
-        return {parse_key(key).cidr: revision for key, revision in keys}
+        return dict(keys)
 
     def _affine_blocks(self, hostname: str, version: int, pools: Sequence[PoolInfo],
                        affinities: Sequence[tuple[IPNetwork, HostAffinity]] | None = None
@@ -325,17 +324,18 @@ class IPAM:
             yield pool.block_at((start + i) % count)
 
     def _claim_new_block(self, pools: Sequence[PoolInfo], hostname: str, reserved: Sequence[IPNetwork],
-                         stored: Mapping[IPNetwork, int]) -> IPNetwork | None:
+                         stored: Mapping[str, int]) -> IPNetwork | None:
         """Claim the first free block CIDR of the host's walk; ``stored`` is a recent listing of the
         existing blocks (a block created since makes that claim fail and the walk go on)."""
         existing = set(stored)
         for pool in pools:
             for cidr in self._walk(pool, hostname):
-                if cidr in existing or any(cidr.subnet_of(r) for r in reserved if r.version == cidr.version):
+                key = BlockKey(cidr).path
+                if key in existing or any(cidr.subnet_of(r) for r in reserved if r.version == cidr.version):
                     continue
                 if self.claim_block(cidr, hostname):
                     return cidr
-                existing.add(cidr)
+                existing.add(key)
         return None
 
     def claim_block(self, cidr: IPNetwork, hostname: str) -> bool:
@@ -387,14 +387,14 @@ class IPAM:
     def _assign_from_block(self, cidr: IPNetwork, request: AssignRequest, count: int,
                            reserved: Sequence[IPNetwork], require_affinity: bool,
                            handles: dict[str, KnownHandle], fresh: bool = True,
-                           stored: Mapping[IPNetwork, int] | None = None) -> list[IPAddress]:
+                           stored: Mapping[str, int] | None = None) -> list[IPAddress]:
         """Allocate from one block: the block and its handle in one transaction. Without ``fresh`` the
         first attempt uses this process's last copy of the block; with ``stored`` (block revisions as
         listed) that copy only while its revision is the listed one; ``handles`` is what this request
         knows of its handle record (nothing yet: try to create it)."""
         key, cidr_text = self._block_names(cidr)
         cached = self._block_cache.get(key)
-        if fresh and (stored is None or cached is None or stored.get(cidr) != cached[0]):
+        if fresh and (stored is None or cached is None or stored.get(key) != cached[0]):
             cached = None
         if cached is not None and not cached[1].unallocated:
             return []
