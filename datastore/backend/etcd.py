@@ -26,6 +26,7 @@ are generated with ``exec``), a NamedTuple a seventh of that, and this module is
 from __future__ import annotations
 
 import base64
+import binascii
 import codecs
 import json
 import os
@@ -64,7 +65,7 @@ class EtcdError(DatastoreError):
 def _b64(data: bytes | str) -> str:
     if isinstance(data, str):
         data = data.encode()
-    return base64.b64encode(data).decode("ascii")
+    return binascii.b2a_base64(data, newline=False).decode("ascii")
 
 
 def _unb64(text: str | None) -> bytes:

@@ -56,9 +56,15 @@ class AllocationAttribute:
         return cls.of(data.get("handle_id"), data.get("secondary") or {})
 
 
-@functools.lru_cache(maxsize=4096)
 def _attribute_json(attribute: AllocationAttribute) -> str:
-    return _ENCODE(attribute.to_json())
+    """``attribute.to_json()`` as compact JSON (every allocation's handle is new: nothing to memoise
+    but the secondary attributes, which a node's workloads share)."""
+    return f'{{"handle_id":{_ENCODE(attribute.handle_id)},"secondary":{_secondary_json(attribute.secondary)}}}'
+
+
+@functools.lru_cache(maxsize=1024)
+def _secondary_json(secondary: tuple[tuple[str, str], ...]) -> str:
+    return _ENCODE(dict(secondary)) if secondary else "null"
 
 
 @dataclass(frozen=True, slots=True)
