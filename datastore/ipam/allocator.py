@@ -236,17 +236,14 @@ class IPAM:
         if not pools:
             raise IPAMError(f"no configured Calico pools for node {request.hostname}")
         reserved = tuple(self._reservations())
-        assigned: list[IPAddress] = []
-        result_masks: dict[IPAddress, int] = {}
+        assigned: list[tuple[IPAddress, int]] = []  # with the block's prefix length
         handles: dict[str, KnownHandle] = {}
 
         def take(block_cidr: IPNetwork, require_affinity: bool, fresh: bool = True,
                  stored: Mapping[str, int] | None = None) -> None:
             got = self._assign_from_block(block_cidr, request, request.count - len(assigned),
                                           reserved, require_affinity, handles, fresh, stored)
-            for address in got:
-                assigned.append(address)
-                result_masks[address] = block_cidr.prefixlen
+            assigned.extend((address, block_cidr.prefixlen) for address in got)
 
         # Fast path from what this process last saw; then, before claiming anything, a fresh pass
         # over the host's affine blocks as stored now (one keys-only listing says which cached
@@ -258,7 +255,7 @@ class IPAM:
             if cached is None or cached[1].unallocated:  # a full host skips its full blocks cheaply
                 take(cidr, True, fresh=False)
         if len(assigned) >= request.count:
-            return [_interface(a, result_masks[a]) for a in assigned]
+            return [_interface(address, prefixlen) for address, prefixlen in assigned]
         stored = self._stored_blocks(version)
         affinities = self.host_affinities(request.hostname, version)
         for cidr, _ in self._affine_blocks(request.hostname, version, pools, affinities):
@@ -266,7 +263,7 @@ class IPAM:
                 break
             take(cidr, True, stored=stored)
         if len(assigned) >= request.count:
-            return [_interface(a, result_masks[a]) for a in assigned]
+            return [_interface(address, prefixlen) for address, prefixlen in assigned]
         config = self.get_config()
         max_blocks = config.effective_max_blocks
         if request.max_blocks_per_host:
@@ -289,7 +286,7 @@ class IPAM:
                     if len(assigned) >= request.count:
                         break
                     take(cidr, False)
-        return [_interface(a, result_masks[a]) for a in assigned]
+        return [_interface(address, prefixlen) for address, prefixlen in assigned]
 
     def _stored_blocks(self, version: int) -> dict[str, int]:
         """Every stored block of one IP version: its key and mod_revision (keys only, no values)."""
