@@ -37,7 +37,7 @@ from typing import Any, Iterator, NamedTuple, Sequence
 
 from datastore.backend import WatchCompacted
 from datastore.backend.base import EventType, KeyValue, WatchEvent, WriteOp, check_distinct_keys, first_failure
-from datastore.errors import AlreadyExists, Conflict, DatastoreError, NotFound, Unavailable
+from datastore.errors import Conflict, DatastoreError, NotFound, Unavailable
 
 DEFAULT_PAGE_SIZE = 1000
 DEFAULT_TIMEOUT = 3.0
@@ -907,30 +907,14 @@ class EtcdBackend:
         return [(meta.key.decode(), meta.mod_revision) for _, meta in items], revision
 
     def create(self, key: str, value: bytes) -> KeyValue:
-        tx = self.client.transactions
-        result = self.client.transaction(
-            compare=[tx.create(key) == 0], success=[tx.put(key, value)], failure=[tx.get(key, keys_only=True)]
-        )
-        if not result.succeeded:
-            current = result.responses[0]
-            raise AlreadyExists(key, current[0][1].mod_revision if current else 0)
-        return KeyValue(key, value, result.revision, result.revision)
+        return self.commit([WriteOp.create(key, value)])[0]
 
     def create_many(self, items: Sequence[tuple[str, bytes]]) -> list[KeyValue]:
         """Create several keys in one transaction, each only if absent: all are written or none.
 
         AlreadyExists names the first key that exists. The keys share the transaction's revision.
         """
-        tx = self.client.transactions
-        result = self.client.transaction(
-            compare=[tx.create(key) == 0 for key, _ in items],
-            success=[tx.put(key, value) for key, value in items],
-            failure=[tx.get(key, keys_only=True) for key, _ in items],
-        )
-        if not result.succeeded:
-            key, current = next((key, found) for (key, _), found in zip(items, result.responses) if found)
-            raise AlreadyExists(key, current[0][1].mod_revision)
-        return [KeyValue(key, value, result.revision, result.revision) for key, value in items]
+        return self.commit([WriteOp.create(key, value) for key, value in items])
 
     def update(self, key: str, value: bytes, revision: int) -> KeyValue:
         return self._commit([WriteOp.update(key, value, revision)], report_create_revision=True)[0]
