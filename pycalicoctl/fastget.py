@@ -57,6 +57,18 @@ def run(argv: list[str], environ: "Mapping[str, str]" = os.environ) -> str | Non
         return None
 
 
+def _option_value(arg: str, args: Iterator[str], short: str, long: str) -> str | None:
+    """The value when ``arg`` is the option ``short``/``long`` (``-x V``, ``--long V``, ``--long=V``,
+    ``-xV``; ``-x=V`` is not accepted); None when it is another argument."""
+    if arg in (short, long):
+        return _value(args)
+    if arg.startswith(long + "="):
+        return arg[len(long) + 1:]
+    if arg.startswith(short) and not arg.startswith(short + "="):
+        return arg[len(short):]
+    return None
+
+
 def parse_argv(argv: list[str]) -> Request:
     """The request for ``get <kind> [<name>...]`` with the accepted options; Declined otherwise."""
     if not argv or argv[0] != "get":
@@ -65,18 +77,10 @@ def parse_argv(argv: list[str]) -> Request:
     positional: list[str] = []
     args = iter(argv[1:])
     for arg in args:
-        if arg in ("-o", "--output"):
-            output = _value(args)
-        elif arg.startswith("--output="):
-            output = arg[len("--output="):]
-        elif arg.startswith("-o") and not arg.startswith("-o="):
-            output = arg[2:]
-        elif arg in ("-c", "--config"):
-            config_path = _value(args)
-        elif arg.startswith("--config="):
-            config_path = arg[len("--config="):]
-        elif arg.startswith("-c") and not arg.startswith("-c="):
-            config_path = arg[2:]
+        if (value := _option_value(arg, args, "-o", "--output")) is not None:
+            output = value
+        elif (value := _option_value(arg, args, "-c", "--config")) is not None:
+            config_path = value
         elif arg == "--allow-version-mismatch":
             mismatch = True
         elif arg.startswith("-"):

@@ -347,11 +347,11 @@ class IPAM:
                 revision = self.backend.update(affinity_key, HostAffinity(AffinityState.PENDING).to_bytes(),
                                                current.mod_revision).mod_revision
         block = AllocationBlock.new(cidr, f"host:{hostname}", self._clock_ns())
+        key = self._block_names(cidr)[0]
         try:
-            key = self._block_names(cidr)[0]
             self._block_cache[key] = (self.backend.create(key, block.to_bytes()).mod_revision, block)
         except AlreadyExists:
-            existing = AllocationBlock.from_json(self.backend.get(BlockKey(cidr).path).value)
+            existing = AllocationBlock.from_json(self.backend.get(key).value)
             if existing.affinity != f"host:{hostname}":
                 self._delete_quietly(affinity_key)
                 return False

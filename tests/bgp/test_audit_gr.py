@@ -1,12 +1,13 @@
 """Audit Q findings (graceful restart, route refresh), on the wire against a scripted fake peer on loopback."""
 import asyncio
+import contextlib
 import dataclasses
 import ipaddress
 import socket
 
 from node.bgp.attributes import PathAttributes
 from node.bgp.capabilities import EnhancedRouteRefresh, GracefulRestart, GracefulRestartFamily
-from node.bgp.config import OriginatedRoute, PeerConfig, SpeakerConfig
+from node.bgp.config import OriginatedRoute, SpeakerConfig
 from node.bgp.constants import RouteRefreshType
 from node.bgp.fsm import State
 from node.bgp.message import (
@@ -15,7 +16,7 @@ from node.bgp.message import (
 from node.bgp.negotiate import Negotiated
 from node.bgp.speaker import Speaker
 
-from tests.bgp.test_session import GOOD_CAPS, FakePeer, config, free_port
+from tests.bgp.test_session import GOOD_CAPS, FakePeer, config, deferral_configs, free_port
 
 PEER = "Global_127_0_0_2"
 OLD = ipaddress.ip_network("10.77.0.0/16")
@@ -35,6 +36,28 @@ async def _until(pred, timeout=5.0):
     async with asyncio.timeout(timeout):
         while not pred():
             await asyncio.sleep(0.01)
+
+
+@contextlib.asynccontextmanager
+async def _established_with_old_route(cfg: SpeakerConfig):
+    """Our speaker (``cfg``) Established with a graceful-restart-capable fake peer on 127.0.0.2 that
+    has sent OLD, which is in our Loc-RIB; yields (speaker, fake peer)."""
+    fake = FakePeer(Open.build(64512, 90, "127.0.0.2", GOOD_CAPS + (_gr(False),)))
+    server = await asyncio.start_server(fake.serve, "127.0.0.2", cfg.listen_port)
+    try:
+        async with Speaker(cfg) as speaker:
+            await fake.wait_for(lambda m: isinstance(m, Open))
+            fake.writer.write(KEEPALIVE_BYTES + _update(OLD))
+            await _until(lambda: OLD in speaker.loc_rib())
+            yield speaker, fake
+    finally:
+        server.close()
+
+
+async def _second_connection(port: int) -> tuple["_Conn", asyncio.StreamWriter]:
+    """A new connection to our speaker from the peer's address."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=("127.0.0.2", 0))
+    return _Conn(reader, writer), writer
 
 
 class _Conn:
@@ -61,35 +84,25 @@ def test_new_connection_of_an_established_gr_peer_is_its_restart():
     key = config(port).peers[0].key
 
     async def main():
-        fake = FakePeer(Open.build(64512, 90, "127.0.0.2", GOOD_CAPS + (_gr(False),)))
-        server = await asyncio.start_server(fake.serve, "127.0.0.2", port)
-        try:
-            async with Speaker(config(port)) as speaker:
-                await fake.wait_for(lambda m: isinstance(m, Open))
-                fake.writer.write(KEEPALIVE_BYTES + _update(OLD))
-                await fake.wait_for(lambda m: isinstance(m, Update) and m.end_of_rib is not None)
-                await _until(lambda: OLD in speaker.loc_rib())
+        async with _established_with_old_route(config(port)) as (speaker, fake):
+            await fake.wait_for(lambda m: isinstance(m, Update) and m.end_of_rib is not None)
+            conn, writer = await _second_connection(port)
+            writer.write(Open.build(64512, 90, "127.0.0.2", GOOD_CAPS + (_gr(True),)).encode())
+            await conn.wait_for(lambda m: isinstance(m, Open))
+            writer.write(KEEPALIVE_BYTES)
+            await _until(lambda: speaker.peer_state(PEER) is State.ESTABLISHED)
+            await conn.wait_for(lambda m: isinstance(m, Update) and m.end_of_rib == (1, 1))
+            assert not any(isinstance(m, Notification) for m in fake.received + conn.received)
+            assert OLD in speaker.loc_rib() and speaker.rib.stale_count(key) == 1
+            assert speaker.status().peers[0].state == "Established"
 
-                reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=("127.0.0.2", 0))
-                conn = _Conn(reader, writer)
-                writer.write(Open.build(64512, 90, "127.0.0.2", GOOD_CAPS + (_gr(True),)).encode())
-                await conn.wait_for(lambda m: isinstance(m, Open))
-                writer.write(KEEPALIVE_BYTES)
-                await _until(lambda: speaker.peer_state(PEER) is State.ESTABLISHED)
-                await conn.wait_for(lambda m: isinstance(m, Update) and m.end_of_rib == (1, 1))
-                assert not any(isinstance(m, Notification) for m in fake.received + conn.received)
-                assert OLD in speaker.loc_rib() and speaker.rib.stale_count(key) == 1
-                assert speaker.status().peers[0].state == "Established"
-
-                writer.write(_update(NEW))
-                await _until(lambda: NEW in speaker.loc_rib())
-                assert OLD in speaker.loc_rib(), "stale routes must survive until End-of-RIB"
-                writer.write(end_of_rib((1, 1), Negotiated()))
-                await _until(lambda: OLD not in speaker.loc_rib())
-                assert NEW in speaker.loc_rib()
-                writer.close()
-        finally:
-            server.close()
+            writer.write(_update(NEW))
+            await _until(lambda: NEW in speaker.loc_rib())
+            assert OLD in speaker.loc_rib(), "stale routes must survive until End-of-RIB"
+            writer.write(end_of_rib((1, 1), Negotiated()))
+            await _until(lambda: OLD not in speaker.loc_rib())
+            assert NEW in speaker.loc_rib()
+            writer.close()
 
     asyncio.run(asyncio.wait_for(main(), 20))
 
@@ -174,14 +187,7 @@ def test_restarting_speaker_publishes_only_the_final_choice_after_deferral():
     async def main():
         fake = FakePeer(Open.build(64512, 90, "127.0.0.2", GOOD_CAPS + (GracefulRestart(120), EnhancedRouteRefresh())))
         server = await asyncio.start_server(fake.serve, "127.0.0.2", port)
-        peers = (PeerConfig(ipaddress.ip_address("127.0.0.2"), 64512, port=port, connect_retry_time=1),
-                 PeerConfig(ipaddress.ip_address("127.0.0.3"), 64512, port=port, connect_retry_time=1, passive=True))
-        cfg = SpeakerConfig(router_id=ipaddress.IPv4Address("127.0.0.1"), asn=64512, listen_address="127.0.0.1",
-                            listen_port=port, peers=peers, graceful_restart_time=30)
-        other = SpeakerConfig(router_id=ipaddress.IPv4Address("127.0.0.3"), asn=64512, listen_address="127.0.0.3",
-                              listen_port=port, prefixes=(OriginatedRoute(learned),),
-                              peers=(PeerConfig(ipaddress.ip_address("127.0.0.1"), 64512, port=port,
-                                                connect_retry_time=1),))
+        cfg, other = deferral_configs(port, learned)
         try:
             async with Speaker(cfg, restarting=True) as speaker:
                 published = []
@@ -210,23 +216,14 @@ def test_stale_routes_after_the_restart_wait_for_our_stale_path_time_not_the_pee
     cfg = dataclasses.replace(config(port), stale_path_time=1)
 
     async def main():
-        fake = FakePeer(Open.build(64512, 90, "127.0.0.2", GOOD_CAPS + (_gr(False),)))
-        server = await asyncio.start_server(fake.serve, "127.0.0.2", port)
-        try:
-            async with Speaker(cfg) as speaker:
-                await fake.wait_for(lambda m: isinstance(m, Open))
-                fake.writer.write(KEEPALIVE_BYTES + _update(OLD))
-                await _until(lambda: OLD in speaker.loc_rib())
-                reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=("127.0.0.2", 0))
-                conn = _Conn(reader, writer)
-                writer.write(Open.build(64512, 90, "127.0.0.2", GOOD_CAPS + (_gr(True),)).encode() + KEEPALIVE_BYTES)
-                await conn.wait_for(lambda m: isinstance(m, Update) and m.end_of_rib == (1, 1))
-                assert OLD in speaker.loc_rib() and speaker.rib.stale_count(cfg.peers[0].key) == 1
-                await _until(lambda: OLD not in speaker.loc_rib(), timeout=4)
-                assert speaker.peer_state(PEER) is State.ESTABLISHED
-                writer.close()
-        finally:
-            server.close()
+        async with _established_with_old_route(cfg) as (speaker, _):
+            conn, writer = await _second_connection(port)
+            writer.write(Open.build(64512, 90, "127.0.0.2", GOOD_CAPS + (_gr(True),)).encode() + KEEPALIVE_BYTES)
+            await conn.wait_for(lambda m: isinstance(m, Update) and m.end_of_rib == (1, 1))
+            assert OLD in speaker.loc_rib() and speaker.rib.stale_count(cfg.peers[0].key) == 1
+            await _until(lambda: OLD not in speaker.loc_rib(), timeout=4)
+            assert speaker.peer_state(PEER) is State.ESTABLISHED
+            writer.close()
 
     asyncio.run(asyncio.wait_for(main(), 20))
 
@@ -238,25 +235,17 @@ def test_our_own_late_connection_is_not_taken_for_a_peer_restart():
     key = config(port).peers[0].key
 
     async def main():
-        fake = FakePeer(Open.build(64512, 90, "127.0.0.2", GOOD_CAPS + (_gr(False),)))
-        server = await asyncio.start_server(fake.serve, "127.0.0.2", port)
-        try:
-            async with Speaker(config(port)) as speaker:
-                await fake.wait_for(lambda m: isinstance(m, Open))
-                fake.writer.write(KEEPALIVE_BYTES + _update(OLD))
-                await _until(lambda: OLD in speaker.loc_rib())
-                main_session = next(iter(speaker._peers.values())).main
-                ours, theirs = socket.socketpair()
-                reader, writer = await asyncio.open_connection(sock=ours)
-                their_reader, their_writer = await asyncio.open_connection(sock=theirs)
-                speaker.extra_connection(main_session, reader, writer)
-                data = await asyncio.wait_for(their_reader.read(), 5)  # refused: Cease 6/7, then closed
-                assert [decode_body(t, b, Negotiated()) for t, b in split_messages(data)[0]] == [Notification(6, 7)]
-                their_writer.close()
-                assert next(iter(speaker._peers.values())).main is main_session
-                assert speaker.peer_state(PEER) is State.ESTABLISHED and speaker.rib.stale_count(key) == 0
-        finally:
-            server.close()
+        async with _established_with_old_route(config(port)) as (speaker, _):
+            main_session = next(iter(speaker._peers.values())).main
+            ours, theirs = socket.socketpair()
+            reader, writer = await asyncio.open_connection(sock=ours)
+            their_reader, their_writer = await asyncio.open_connection(sock=theirs)
+            speaker.extra_connection(main_session, reader, writer)
+            data = await asyncio.wait_for(their_reader.read(), 5)  # refused: Cease 6/7, then closed
+            assert [decode_body(t, b, Negotiated()) for t, b in split_messages(data)[0]] == [Notification(6, 7)]
+            their_writer.close()
+            assert next(iter(speaker._peers.values())).main is main_session
+            assert speaker.peer_state(PEER) is State.ESTABLISHED and speaker.rib.stale_count(key) == 0
 
     asyncio.run(asyncio.wait_for(main(), 20))
 
@@ -268,24 +257,15 @@ def test_new_connection_without_the_restart_bit_is_a_collision_not_a_restart():
     key = config(port).peers[0].key
 
     async def main():
-        fake = FakePeer(Open.build(64512, 90, "127.0.0.2", GOOD_CAPS + (_gr(False),)))
-        server = await asyncio.start_server(fake.serve, "127.0.0.2", port)
-        try:
-            async with Speaker(config(port)) as speaker:
-                await fake.wait_for(lambda m: isinstance(m, Open))
-                fake.writer.write(KEEPALIVE_BYTES + _update(OLD))
-                await _until(lambda: OLD in speaker.loc_rib())
-                main_session = next(iter(speaker._peers.values())).main
-                reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=("127.0.0.2", 0))
-                conn = _Conn(reader, writer)
-                writer.write(Open.build(64512, 90, "127.0.0.2", GOOD_CAPS + (_gr(False),)).encode())
-                await conn.wait_for(lambda m: isinstance(m, Notification))
-                assert [m for m in conn.received if isinstance(m, Notification)] == [Notification(6, 7)]
-                assert next(iter(speaker._peers.values())).main is main_session
-                assert speaker.peer_state(PEER) is State.ESTABLISHED and speaker.rib.stale_count(key) == 0
-                assert not any(isinstance(m, Notification) for m in fake.received)
-                writer.close()
-        finally:
-            server.close()
+        async with _established_with_old_route(config(port)) as (speaker, fake):
+            main_session = next(iter(speaker._peers.values())).main
+            conn, writer = await _second_connection(port)
+            writer.write(Open.build(64512, 90, "127.0.0.2", GOOD_CAPS + (_gr(False),)).encode())
+            await conn.wait_for(lambda m: isinstance(m, Notification))
+            assert [m for m in conn.received if isinstance(m, Notification)] == [Notification(6, 7)]
+            assert next(iter(speaker._peers.values())).main is main_session
+            assert speaker.peer_state(PEER) is State.ESTABLISHED and speaker.rib.stale_count(key) == 0
+            assert not any(isinstance(m, Notification) for m in fake.received)
+            writer.close()
 
     asyncio.run(asyncio.wait_for(main(), 20))

@@ -59,6 +59,22 @@ def config(port, prefixes=(), **peer_kw):
                          prefixes=tuple(prefixes), graceful_restart_time=120)
 
 
+def deferral_configs(port, learned, rr_client=False):
+    """For selection-deferral tests: our config with the fake peer 127.0.0.2 and a passive peer
+    127.0.0.3 (an RR client if asked), and the config of a second speaker on 127.0.0.3 originating
+    ``learned`` towards us."""
+    peers = (PeerConfig(ipaddress.ip_address("127.0.0.2"), 64512, port=port, connect_retry_time=1),
+             PeerConfig(ipaddress.ip_address("127.0.0.3"), 64512, port=port, connect_retry_time=1,
+                        rr_client=rr_client, passive=True))
+    ours = SpeakerConfig(router_id=ipaddress.IPv4Address("127.0.0.1"), asn=64512, listen_address="127.0.0.1",
+                         listen_port=port, peers=peers, graceful_restart_time=30)
+    other = SpeakerConfig(router_id=ipaddress.IPv4Address("127.0.0.3"), asn=64512, listen_address="127.0.0.3",
+                          listen_port=port, prefixes=(OriginatedRoute(learned),),
+                          peers=(PeerConfig(ipaddress.ip_address("127.0.0.1"), 64512, port=port,
+                                            connect_retry_time=1),))
+    return ours, other
+
+
 def run_with_fake(open_msg, body, prefixes=(), **peer_kw):
     port = free_port()
 
@@ -377,15 +393,7 @@ def test_restarting_speaker_defers_advertising_until_peers_end_of_rib():
     async def main():
         fake = FakePeer(Open.build(64512, 90, "127.0.0.2", GOOD_CAPS + (GracefulRestart(120),)))
         server = await asyncio.start_server(fake.serve, "127.0.0.2", port)
-        peers = (PeerConfig(ipaddress.ip_address("127.0.0.2"), 64512, port=port, connect_retry_time=1),
-                 PeerConfig(ipaddress.ip_address("127.0.0.3"), 64512, port=port, connect_retry_time=1,
-                            rr_client=True, passive=True))
-        cfg = SpeakerConfig(router_id=ipaddress.IPv4Address("127.0.0.1"), asn=64512, listen_address="127.0.0.1",
-                            listen_port=port, peers=peers, graceful_restart_time=30)
-        other = SpeakerConfig(router_id=ipaddress.IPv4Address("127.0.0.3"), asn=64512, listen_address="127.0.0.3",
-                              listen_port=port, prefixes=(OriginatedRoute(learned),),
-                              peers=(PeerConfig(ipaddress.ip_address("127.0.0.1"), 64512, port=port,
-                                                connect_retry_time=1),))
+        cfg, other = deferral_configs(port, learned, rr_client=True)
         try:
             async with Speaker(cfg, restarting=True) as speaker:
                 await fake.wait_for(lambda m: isinstance(m, Open))
