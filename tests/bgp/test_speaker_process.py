@@ -50,6 +50,17 @@ def start(path, *extra):
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
+def run_then_kill(coroutine, timeout, procs):
+    """Run ``coroutine`` within ``timeout`` seconds, then kill whichever of ``procs`` still run."""
+    try:
+        asyncio.run(asyncio.wait_for(coroutine, timeout))
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
 def test_process_lifecycle_and_graceful_restart(tmp_path):
     port = free_port()
     conf = tmp_path / "speaker.json"
@@ -113,13 +124,7 @@ def test_process_lifecycle_and_graceful_restart(tmp_path):
             await wait_for(lambda: helper.rib.stale_count(key) == 1, what="stale")
             await wait_for(lambda: r7 not in helper.loc_rib(), 6, what="restart timer expiry")
 
-    try:
-        asyncio.run(asyncio.wait_for(main(), 60))
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+    run_then_kill(main(), 60, procs)
 
 
 def test_bad_config_exits_1(tmp_path):
@@ -165,10 +170,4 @@ def test_sigusr2_is_a_graceful_stop_the_helper_keeps_our_routes(tmp_path):
             assert helper.status().peers[0].last_error == "Socket: Connection closed"
             assert r7 in helper.loc_rib() and helper.rib.stale_count(f"127.0.0.2:{port}") == 1
 
-    try:
-        asyncio.run(asyncio.wait_for(main(), 30))
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+    run_then_kill(main(), 30, procs)

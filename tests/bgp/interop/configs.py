@@ -114,16 +114,10 @@ def _bird_neighbor_options(spec: RouterSpec, n: Neighbor, version: int) -> list[
              delay, "connect retry time 2;", "error wait time 1, 5;"]
     if n.asn == spec.asn:
         lines.append("direct;")
-    if n.local_address:
-        lines.append(f"source address {n.local_address};")
-    if n.passive:
-        lines.append("passive on;")
-    if n.ttl_security:
-        lines.append("ttl security on;")
-    if not n.as4:
-        lines.append("enable as4 off;")
-    if n.password:
-        lines.append(f'password "{n.password}";')
+    switches = ((n.local_address, f"source address {n.local_address};"), (n.passive, "passive on;"),
+                (n.ttl_security, "ttl security on;"), (not n.as4, "enable as4 off;"),
+                (n.password, f'password "{n.password}";'))
+    lines += [line for wanted, line in switches if wanted]
     if n.rr_client:
         lines.append("rr client;")
         if spec.cluster_id:
