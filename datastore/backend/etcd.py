@@ -863,7 +863,7 @@ class RawWatchEvent(NamedTuple):
 
 def _decode(data: bytes) -> dict[str, Any]:
     try:
-        reply = json.loads(data) if data else {}
+        reply = json.loads(data.decode()) if data else {}
     except ValueError:
         return {"error": data[:200].decode(errors="replace")}
     return reply if isinstance(reply, dict) else {}

@@ -154,12 +154,12 @@ class AllocationBlock:
         return head, tail
 
     def to_bytes(self) -> bytes:
-        """``to_json`` as compact JSON, byte for byte. The fields before ``allocations``, the attributes
-        array and the sequence-number map are encoded once per block value and carried over to derived
-        blocks while they stay the same (an allocation appends at most one attribute and inserts its
-        ordinals' sequence members; a write only bumps ``sequenceNumber``)."""
+        """``to_json`` as compact JSON, byte for byte. Every part but the sequence number is encoded once
+        per block value and carried over to derived blocks, updated for what changed: an allocation
+        sets its ordinals' entries, takes the head of the free list, appends at most one attribute and
+        inserts its ordinals' sequence members; a write only bumps ``sequenceNumber``."""
         legacy = "" if self.host_affinity is None else f',"hostAffinity":{_ENCODE(self.host_affinity)}'
-        return (f'{self._head_json}{_ENCODE(self.allocations)},"unallocated":{_ENCODE(self.unallocated)},'
+        return (f'{self._head_json}[{",".join(self._allocation_items)}],"unallocated":{self._unallocated_json},'
                 f'"attributes":[{self._attributes_json}],"sequenceNumber":{self.sequence_number},'
                 f'"sequenceNumberForAllocation":{{{",".join(self._sequence_members[1])}}},'
                 f'"deleted":{"true" if self.deleted else "false"}{legacy}}}').encode()
@@ -168,6 +168,15 @@ class AllocationBlock:
     def _head_json(self) -> str:
         """The object's start up to the ``allocations`` value: ``{"cidr":...,"affinity":...,"allocations":``."""
         return f'{{"cidr":{_ENCODE(str(self.cidr))},"affinity":{_ENCODE(self.affinity)},"allocations":'
+
+    @functools.cached_property
+    def _allocation_items(self) -> tuple[str, ...]:
+        """Each ordinal's ``allocations`` entry as JSON: its attribute index, or null."""
+        return tuple("null" if index is None else str(index) for index in self.allocations)
+
+    @functools.cached_property
+    def _unallocated_json(self) -> str:
+        return _ENCODE(self.unallocated)
 
     @functools.cached_property
     def _attributes_json(self) -> str:
@@ -183,18 +192,18 @@ class AllocationBlock:
         keyed = sorted((str(k), v) for k, v in self.sequence_number_for_allocation)
         return tuple(k for k, _ in keyed), tuple(f'"{k}":{v}' for k, v in keyed)
 
-    def _derive(self, carry: tuple[str, ...] = (), **changes) -> "AllocationBlock":
+    def _derive(self, carry: Iterable[str] = (), **changes) -> "AllocationBlock":
         """``dataclasses.replace(self, **changes)`` without its per-call field introspection, keeping the
         cached encodings named in ``carry`` (still valid)."""
-        unknown = changes.keys() - _BLOCK_FIELDS
-        if unknown:
-            raise TypeError(f"not AllocationBlock fields: {sorted(unknown)}")
-        own = self.__dict__
+        if not changes.keys() <= _BLOCK_FIELDS:
+            raise TypeError(f"not AllocationBlock fields: {sorted(changes.keys() - _BLOCK_FIELDS)}")
+        state = self.__dict__.copy()
+        if len(state) > len(_BLOCK_FIELDS):
+            for name in _CACHED_ENCODINGS.difference(carry):
+                state.pop(name, None)
+        state.update(changes)
         block = object.__new__(AllocationBlock)
-        block.__dict__.update({name: own[name] for name in _BLOCK_FIELDS}, **changes)
-        for name in carry:
-            if name in own:
-                block.__dict__[name] = own[name]
+        block.__dict__.update(state)
         return block
 
     # --- queries -------------------------------------------------------------------------------
@@ -248,8 +257,7 @@ class AllocationBlock:
     # --- pure updates --------------------------------------------------------------------------
     def for_write(self) -> "AllocationBlock":
         """The block as it must be persisted: sequence number bumped, as libcalico-go does before every write."""
-        return self._derive(("_head_json", "_attributes_json", "_handle_ids", "_sequence_members"),
-                            sequence_number=self.sequence_number + 1)
+        return self._derive(_CACHED_ENCODINGS, sequence_number=self.sequence_number + 1)
 
     def with_affinity(self, affinity: str | None) -> "AllocationBlock":
         return self._derive(affinity=affinity, host_affinity=None)
@@ -294,7 +302,8 @@ class AllocationBlock:
             at = bisect.bisect_left(seq, (ordinal,))
             seq[at:at + (at < len(seq) and seq[at][0] == ordinal)] = [(ordinal, self.sequence_number)]
         head = len(ordinals)
-        if self.unallocated[:head] == tuple(ordinals):
+        from_head = self.unallocated[:head] == tuple(ordinals)
+        if from_head:
             unallocated = self.unallocated[head:]
         else:
             taken = set(ordinals)
@@ -303,6 +312,14 @@ class AllocationBlock:
                              attributes=attributes, sequence_number_for_allocation=tuple(seq))
         own, derived = self.__dict__, block.__dict__
         added = attributes is not self.attributes
+        if "_allocation_items" in own:
+            items = list(own["_allocation_items"])
+            entry = str(index)
+            for ordinal in ordinals:
+                items[ordinal] = entry
+            derived["_allocation_items"] = tuple(items)
+        if "_unallocated_json" in own and from_head:
+            derived["_unallocated_json"] = _without_head(own["_unallocated_json"], head) if unallocated else "[]"
         if "_attributes_json" in own:
             encoded = own["_attributes_json"]
             if added:
@@ -380,6 +397,16 @@ class AllocationBlock:
 
 
 _BLOCK_FIELDS = frozenset(f.name for f in fields(AllocationBlock))
+_CACHED_ENCODINGS = frozenset(("_head_json", "_allocation_items", "_unallocated_json", "_attributes_json",
+                               "_handle_ids", "_sequence_members"))
+
+
+def _without_head(encoded: str, count: int) -> str:
+    """A JSON array of integers (``[3,4,5]``) without its first ``count`` items; some must remain."""
+    at = 0
+    for _ in range(count):
+        at = encoded.index(",", at) + 1
+    return "[" + encoded[at:]
 
 
 def _compact(attributes: tuple[AllocationAttribute, ...], allocations: list[int | None]):

@@ -21,6 +21,7 @@ def _load(raw: bytes | str | Mapping) -> Mapping:
 
 
 _ENCODE = json.JSONEncoder(separators=(",", ":")).encode
+_ENCODE_TEXT = json.encoder.encode_basestring_ascii
 
 
 def _dump(data: Mapping) -> bytes:
@@ -41,7 +42,9 @@ class AllocationHandle:
         return cls(handle_id, tuple(sorted((data.get("block") or {}).items())), bool(data.get("deleted", False)))
 
     def to_bytes(self) -> bytes:
-        return _dump({"block": dict(self.blocks), "deleted": self.deleted})
+        """``{"block":{...},"deleted":false}`` as Go marshals it (map keys sorted, as ``blocks`` is)."""
+        counts = ",".join([f"{_ENCODE_TEXT(cidr)}:{count}" for cidr, count in self.blocks])
+        return f'{{"block":{{{counts}}},"deleted":{"true" if self.deleted else "false"}}}'.encode()
 
     @property
     def total(self) -> int:

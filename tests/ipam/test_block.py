@@ -237,3 +237,14 @@ def test_random_assign_release_sequences_match_a_simple_model_and_encode_as_json
         assert [o for o, _ in block.sequence_number_for_allocation] == sorted(owners)
         assert block.to_bytes() == json.dumps(block.to_json(), separators=(",", ":")).encode()
         assert AllocationBlock.from_json(block.to_bytes()) == block
+
+
+@pytest.mark.parametrize("per_assign", [1, 3])
+def test_a_block_filled_to_the_last_address_encodes_as_json_at_every_step(per_assign):
+    """The carried encodings of the allocations and the free list stay exact down to an empty free list."""
+    block = new_block(seq=7)
+    block.to_bytes()
+    while block.unallocated:
+        block = block.assign(per_assign, f"h{len(block.unallocated)}", {"node": "node-b"}).block.for_write()
+        assert block.to_bytes() == json.dumps(block.to_json(), separators=(",", ":")).encode()
+    assert b'"unallocated":[]' in block.to_bytes()
