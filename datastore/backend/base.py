@@ -10,6 +10,7 @@ Semantics (identical for etcd and local; the conformance suite in tests/datastor
   every condition holds and every write lands at one new store revision, or nothing is written and the
   error of the first failing op (in the given order) is raised;
 - ``list`` returns keys under a prefix sorted by key, plus the store revision the snapshot was read at;
+- ``read`` does several gets and lists (``Read``) against one snapshot, in one round trip;
 - ``watch`` yields every change under a prefix after ``from_revision`` (exclusive), in order.
 """
 from __future__ import annotations
@@ -73,6 +74,29 @@ class WriteOp:
         return cls("delete", key, b"", revision)
 
 
+@dataclass(frozen=True, slots=True)
+class Read:
+    """One read of a ``Backend.read`` snapshot: build with ``Read.get`` / ``.list`` / ``.list_keys``."""
+
+    kind: str
+    key: str
+
+    @classmethod
+    def get(cls, key: str) -> "Read":
+        """One key: its KeyValue, or None when absent."""
+        return cls("get", key)
+
+    @classmethod
+    def list(cls, prefix: str) -> "Read":
+        """Every key under ``prefix`` (sorted) as KeyValues."""
+        return cls("list", prefix)
+
+    @classmethod
+    def list_keys(cls, prefix: str) -> "Read":
+        """Every key under ``prefix`` (sorted) as (key, mod_revision), without values."""
+        return cls("list_keys", prefix)
+
+
 def check_distinct_keys(ops: Sequence[WriteOp]) -> None:
     """A transaction may write each key once (etcd rejects a txn that puts one key twice)."""
     seen: set[str] = set()
@@ -120,6 +144,11 @@ class Backend(Protocol):
     def list_keys(self, prefix: str) -> tuple[list[tuple[str, int]], int]:
         """``list`` without the values: (key, mod_revision) for every key under ``prefix`` (sorted) and
         the store revision of that snapshot."""
+        ...
+
+    def read(self, reads: Sequence[Read]) -> tuple[list, int]:
+        """Every read's result from one snapshot (a get: KeyValue or None; a list: its KeyValues; a
+        list_keys: its (key, mod_revision) pairs), and the store revision of that snapshot."""
         ...
 
     def create(self, key: str, value: bytes) -> KeyValue:

@@ -36,7 +36,7 @@ import urllib.parse
 from typing import Any, Iterator, NamedTuple, Sequence
 
 from datastore.backend import WatchCompacted
-from datastore.backend.base import EventType, KeyValue, WatchEvent, WriteOp, check_distinct_keys, first_failure
+from datastore.backend.base import EventType, KeyValue, Read, WatchEvent, WriteOp, check_distinct_keys, first_failure
 from datastore.errors import Conflict, DatastoreError, NotFound, Unavailable
 
 DEFAULT_PAGE_SIZE = 1000
@@ -905,6 +905,27 @@ class EtcdBackend:
     def list_keys(self, prefix: str) -> tuple[list[tuple[str, int]], int]:
         items, revision = self.client.get_prefix_with_revision(prefix, self.page_size, keys_only=True)
         return [(meta.key.decode(), meta.mod_revision) for _, meta in items], revision
+
+    def read(self, reads: Sequence[Read]) -> tuple[list, int]:
+        """One read-only txn of ranges (no compare): etcd serves it as one linearizable read."""
+        ranges = []
+        for read in reads:
+            body: dict[str, Any] = {"key": _b64(read.key)}
+            if read.kind != "get":
+                body["range_end"] = _b64(prefix_range_end(read.key))
+            if read.kind == "list_keys":
+                body["keys_only"] = True
+            ranges.append(TxnOp("request_range", body))
+        result = self.client.transaction(compare=[], success=ranges)
+        results: list = []
+        for read, items in zip(reads, result.responses):
+            if read.kind == "get":
+                results.append(_to_kv(*items[0]) if items else None)
+            elif read.kind == "list":
+                results.append([_to_kv(value, meta) for value, meta in items])
+            else:
+                results.append([(meta.key.decode(), meta.mod_revision) for _, meta in items])
+        return results, result.revision
 
     def create(self, key: str, value: bytes) -> KeyValue:
         return self.commit([WriteOp.create(key, value)])[0]

@@ -19,7 +19,7 @@ import sqlite3
 import threading
 from typing import Callable, Iterator, Sequence, TypeVar
 
-from datastore.backend.base import EventType, KeyValue, WatchEvent, WriteOp, check_distinct_keys, first_failure
+from datastore.backend.base import EventType, KeyValue, Read, WatchEvent, WriteOp, check_distinct_keys, first_failure
 from datastore.backend import WatchCompacted
 from datastore.errors import AlreadyExists, Conflict, NotFound, Unavailable
 
@@ -156,6 +156,28 @@ class LocalBackend:
             rows = self._db.execute(f"SELECT key, mod_revision FROM kv WHERE {where} ORDER BY key", params).fetchall()
             revision = self._revision()
         return [(r[0], r[1]) for r in rows], revision
+
+    @_sqlite_errors
+    def read(self, reads: Sequence[Read]) -> tuple[list, int]:
+        results: list = []
+        with self._lock, self._snapshot():
+            for read in reads:
+                if read.kind == "get":
+                    row = self._db.execute("SELECT key, value, mod_revision, create_revision FROM kv WHERE key = ?",
+                                           (read.key,)).fetchone()
+                    results.append(None if row is None else KeyValue(row[0], bytes(row[1]), row[2], row[3]))
+                    continue
+                where, params = _prefix_clause(read.key)
+                if read.kind == "list":
+                    rows = self._db.execute(f"SELECT key, value, mod_revision, create_revision FROM kv WHERE {where} "
+                                            "ORDER BY key", params).fetchall()
+                    results.append([KeyValue(r[0], bytes(r[1]), r[2], r[3]) for r in rows])
+                else:
+                    rows = self._db.execute(f"SELECT key, mod_revision FROM kv WHERE {where} ORDER BY key",
+                                            params).fetchall()
+                    results.append([(r[0], r[1]) for r in rows])
+            revision = self._revision()
+        return results, revision
 
     @_sqlite_errors
     def current_revision(self) -> int:

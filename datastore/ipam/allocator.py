@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Mapping, Sequence
 
-from datastore.backend.base import Backend, KeyValue, WriteOp
+from datastore.backend.base import Backend, KeyValue, Read, WriteOp
 from datastore.errors import AlreadyExists, Conflict, DatastoreError, NotFound
 from datastore.ipam.block import AllocationBlock, IPAddress, IPNetwork
 from datastore.ipam.records import AffinityState, AllocationHandle, HostAffinity, IPAMConfig
@@ -102,6 +102,15 @@ def _interface(address: IPAddress, prefixlen: int) -> ipaddress.IPv4Interface | 
     return kind((int(address), prefixlen))
 
 
+def _affinities(prefix: str, kvs: Sequence[KeyValue]) -> list[tuple[IPNetwork, HostAffinity]]:
+    """A host's listed affinity keys under ``prefix`` as (block CIDR, affinity)."""
+    result = []
+    for kv in kvs:
+        address, _, length = kv.key[len(prefix):].rpartition("-")
+        result.append((ipaddress.ip_network(f"{address}/{length}"), HostAffinity.from_json(kv.value)))
+    return result
+
+
 def fnv1_32(text: str) -> int:
     """FNV-1 32-bit hash (as Go's hash/fnv New32), Calico's seed for a host's block walk."""
     value = 0x811C9DC5
@@ -184,12 +193,16 @@ class IPAM:
     def host_affinities(self, hostname: str, version: int) -> list[tuple[IPNetwork, HostAffinity]]:
         prefix = block_affinity_prefix(hostname, version)
         kvs, _ = self.backend.list(prefix)
-        result = []
-        for kv in kvs:
-            segment = kv.key[len(prefix):]
-            address, _, length = segment.rpartition("-")
-            result.append((ipaddress.ip_network(f"{address}/{length}"), HostAffinity.from_json(kv.value)))
-        return result
+        return _affinities(prefix, kvs)
+
+    def _claim_view(self, hostname: str, version: int
+                    ) -> tuple[dict[str, int], list[tuple[IPNetwork, HostAffinity]], IPAMConfig]:
+        """What a claim decides on, read from one snapshot in one round trip: every stored block of the
+        version (key and mod_revision, no values), the host's affinities and the IPAM config."""
+        prefix = block_affinity_prefix(hostname, version)
+        (keys, affinities, config), _ = self.backend.read(
+            [Read.list_keys(block_prefix(version)), Read.list(prefix), Read.get(IPAMConfigKey().path)])
+        return dict(keys), _affinities(prefix, affinities), IPAMConfig() if config is None else IPAMConfig.from_json(config.value)
 
     def block_of(self, address: IPAddress) -> tuple[KeyValue, AllocationBlock] | None:
         """The block containing ``address``, if one exists."""
@@ -256,22 +269,20 @@ class IPAM:
                 take(cidr, True, fresh=False)
         if len(assigned) >= request.count:
             return [_interface(address, prefixlen) for address, prefixlen in assigned]
-        stored = self._stored_blocks(version)
-        affinities = self.host_affinities(request.hostname, version)
+        stored, affinities, config = self._claim_view(request.hostname, version)
         for cidr, _ in self._affine_blocks(request.hostname, version, pools, affinities):
             if len(assigned) >= request.count:
                 break
             take(cidr, True, stored=stored)
         if len(assigned) >= request.count:
             return [_interface(address, prefixlen) for address, prefixlen in assigned]
-        config = self.get_config()
         max_blocks = config.effective_max_blocks
         if request.max_blocks_per_host:
             max_blocks = min(max_blocks, request.max_blocks_per_host)
         pools_exhausted = False
         while len(assigned) < request.count and config.auto_allocate_blocks:
             if affinities is None:
-                affinities, stored = self.host_affinities(request.hostname, version), self._stored_blocks(version)
+                stored, affinities, _ = self._claim_view(request.hostname, version)
             if len(affinities) >= max_blocks:
                 raise BlockLimitError()
             claimed = self._claim_new_block(pools, request.hostname, reserved, stored)
@@ -287,11 +298,6 @@ class IPAM:
                         break
                     take(cidr, False)
         return [_interface(address, prefixlen) for address, prefixlen in assigned]
-
-    def _stored_blocks(self, version: int) -> dict[str, int]:
-        """Every stored block of one IP version: its key and mod_revision (keys only, no values)."""
-        keys, _ = self.backend.list_keys(block_prefix(version))
-        return dict(keys)
 
     def _affine_blocks(self, hostname: str, version: int, pools: Sequence[PoolInfo],
                        affinities: Sequence[tuple[IPNetwork, HostAffinity]] | None = None
@@ -336,7 +342,8 @@ class IPAM:
         return None
 
     def claim_block(self, cidr: IPNetwork, hostname: str) -> bool:
-        """Two-phase claim of ``cidr`` for ``hostname``; False if another host owns the block."""
+        """Two-phase claim of ``cidr`` for ``hostname``: the affinity written pending, then the block
+        created and the affinity confirmed; False if another host owns the block."""
         affinity_key = BlockAffinityKey(hostname, cidr).path
         try:
             revision = self.backend.create(affinity_key, HostAffinity(AffinityState.PENDING).to_bytes()).mod_revision
@@ -348,14 +355,22 @@ class IPAM:
                                                current.mod_revision).mod_revision
         block = AllocationBlock.new(cidr, f"host:{hostname}", self._clock_ns())
         key = self._block_names(cidr)[0]
+        confirmed = HostAffinity(AffinityState.CONFIRMED).to_bytes()
         try:
-            self._block_cache[key] = (self.backend.create(key, block.to_bytes()).mod_revision, block)
+            # The block's creation and the affinity's confirmation as one transaction.
+            written = self.backend.commit([WriteOp.create(key, block.to_bytes()),
+                                           WriteOp.update(affinity_key, confirmed, revision)])
+            self._block_cache[key] = (written[0].mod_revision, block)
         except AlreadyExists:
             existing = AllocationBlock.from_json(self.backend.get(key).value)
             if existing.affinity != f"host:{hostname}":
                 self._delete_quietly(affinity_key)
                 return False
-        self._set_affinity(affinity_key, AffinityState.CONFIRMED, revision)
+            self._set_affinity(affinity_key, AffinityState.CONFIRMED, revision)
+        except (Conflict, NotFound):
+            # The pending affinity changed since it was written: the block alone, then confirm as stored.
+            self._block_cache[key] = (self.backend.create(key, block.to_bytes()).mod_revision, block)
+            self._set_affinity(affinity_key, AffinityState.CONFIRMED)
         cached = self._affinity_cache.get((hostname, cidr.version))
         if cached is not None and cidr not in cached:
             # As the next listing would return it: in key order (an etcd range is sorted by key).

@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from datastore.backend.base import Backend, EventType, KeyValue, WriteOp
+from datastore.backend.base import Backend, EventType, KeyValue, Read, WriteOp
 from datastore.errors import AlreadyExists, Conflict, NotFound
 
 
@@ -142,6 +142,21 @@ def test_list_keys_gives_keys_and_mod_revisions_without_values(backend):
     assert keys == [("/calico/b/1", updated.mod_revision), ("/calico/b/2", backend.get("/calico/b/2").mod_revision)]
     assert revision == backend.current_revision()
     assert backend.list_keys("/calico/none/") == ([], revision)
+
+
+def test_read_answers_gets_and_lists_from_one_snapshot(backend):
+    for key in ("/calico/b/2", "/calico/b/1", "/calico/bb", "/calico/cfg"):
+        backend.create(key, key.encode())
+    updated = backend.update("/calico/b/1", b"new", backend.get("/calico/b/1").mod_revision)
+    results, revision = backend.read([Read.list_keys("/calico/b/"), Read.list("/calico/b/"), Read.get("/calico/cfg"),
+                                      Read.get("/calico/absent"), Read.list("/calico/none/")])
+    assert revision == backend.current_revision() == updated.mod_revision
+    keys, kvs, config, absent, empty = results
+    assert keys == [("/calico/b/1", updated.mod_revision), ("/calico/b/2", backend.get("/calico/b/2").mod_revision)]
+    assert kvs == [backend.get("/calico/b/1"), backend.get("/calico/b/2")]
+    assert config == backend.get("/calico/cfg") and config.value == b"/calico/cfg"
+    assert absent is None and empty == []
+    assert backend.read([]) == ([], revision)
 
 
 def test_list_empty_prefix_result(backend):

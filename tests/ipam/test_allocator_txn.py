@@ -1,10 +1,12 @@
 """Block and handle records are written together in one transaction: one round trip per allocation in
 steady state, one revision for the pair, and no handle left changed when a block write loses its race."""
 import ipaddress
+import json
 
 from datastore.backend.base import WriteOp
 from datastore.ipam.allocator import IPAM, AssignRequest, PoolInfo
-from datastore.keys import BlockKey, HandleKey
+from datastore.ipam.block import AllocationBlock
+from datastore.keys import BlockAffinityKey, BlockKey, HandleKey, block_affinity_prefix
 
 net = ipaddress.ip_network
 POOL = PoolInfo("pool", net("10.90.0.0/24"), 28)
@@ -134,11 +136,78 @@ def test_a_full_host_checks_its_blocks_by_revision_and_claims_without_rereading_
     counting.calls.clear()
     [got] = ipam.auto_assign(req("next"), 4)
     assert got.network != first[0].network
-    # keys-only block listing + affinity listing, IPAM config, pending affinity, block, confirmed
-    # affinity, then the allocation: the full block is not read again and the new one not read back
-    assert counting.calls == ["list_keys", "list", "get", "create", "create", "update",
-                              ("commit", ("update", "create"))]
+    # one snapshot read (keys-only block listing, affinity listing, IPAM config), the pending affinity,
+    # the block created with the affinity confirmed, then the allocation: the full block is not read
+    # again and the new one not read back
+    assert counting.calls == ["read", "create", ("commit", ("create", "update")), ("commit", ("update", "create"))]
     counting.calls.clear()
     [after] = ipam.auto_assign(req("after"), 4)
     assert after.network == got.network
     assert counting.calls == [("commit", ("update", "create"))], "the claimed affinity is known without listing"
+
+
+class AffinityRacer(Counting):
+    """Before the first commit that confirms an affinity, another writer rewrites that affinity."""
+
+    def __init__(self, inner):
+        super().__init__(inner)
+        self.raced = False
+
+    def commit(self, ops):
+        affinity = [op.key for op in ops if "/host/" in op.key]
+        if affinity and not self.raced:
+            self.raced = True
+            current = self.inner.get(affinity[0])
+            self.inner.update(affinity[0], current.value, current.mod_revision)
+        self.calls.append(("commit", tuple(op.kind for op in ops)))
+        return self.inner.commit(ops)
+
+
+CLAIMED = net("10.90.0.32/28")
+
+
+def test_claim_writes_the_affinity_pending_then_creates_the_block_and_confirms_it_together(backend):
+    affinity_key = BlockAffinityKey("node-a", CLAIMED).path
+    seen = []
+
+    class Watching(Counting):
+        def create(self, key, value):
+            seen.append(("create", key, json.loads(value)["state"]))
+            return self.inner.create(key, value)
+
+        def commit(self, ops):
+            seen.append(("commit", [(op.kind, op.key) for op in ops]))
+            return self.inner.commit(ops)
+
+    assert IPAM(Watching(backend), lambda: [POOL]).claim_block(CLAIMED, "node-a")
+    assert seen == [("create", affinity_key, "pending"),
+                    ("commit", [("create", BlockKey(CLAIMED).path), ("update", affinity_key)])]
+    affinity, block = backend.get(affinity_key), backend.get(BlockKey(CLAIMED).path)
+    assert json.loads(affinity.value) == {"state": "confirmed", "deleted": False}
+    assert affinity.mod_revision == block.mod_revision
+    assert AllocationBlock.from_json(block.value).affinity == "host:node-a"
+
+
+def test_claim_of_a_block_another_host_created_drops_the_pending_affinity(backend):
+    assert IPAM(backend, lambda: [POOL]).claim_block(CLAIMED, "node-b")
+    assert not IPAM(backend, lambda: [POOL]).claim_block(CLAIMED, "node-a")
+    assert backend.list(block_affinity_prefix("node-a", 4))[0] == []
+    assert AllocationBlock.from_json(backend.get(BlockKey(CLAIMED).path).value).affinity == "host:node-b"
+
+
+def test_claim_of_a_block_this_host_created_before_confirms_the_affinity(backend):
+    """A claim that stopped after creating the block (no affinity left) is completed by the next one."""
+    block = AllocationBlock.new(CLAIMED, "host:node-a", 1)
+    created = backend.create(BlockKey(CLAIMED).path, block.to_bytes())
+    assert IPAM(backend, lambda: [POOL]).claim_block(CLAIMED, "node-a")
+    assert json.loads(backend.get(BlockAffinityKey("node-a", CLAIMED).path).value)["state"] == "confirmed"
+    assert backend.get(BlockKey(CLAIMED).path).mod_revision == created.mod_revision
+
+
+def test_claim_whose_pending_affinity_changed_creates_the_block_then_confirms_as_stored(backend):
+    racer = AffinityRacer(backend)
+    assert IPAM(racer, lambda: [POOL]).claim_block(CLAIMED, "node-a")
+    assert racer.calls == ["create", ("commit", ("create", "update")), "create", "get", "update"]
+    affinity = json.loads(backend.get(BlockAffinityKey("node-a", CLAIMED).path).value)
+    assert affinity == {"state": "confirmed", "deleted": False}
+    assert AllocationBlock.from_json(backend.get(BlockKey(CLAIMED).path).value).affinity == "host:node-a"
