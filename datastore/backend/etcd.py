@@ -979,8 +979,8 @@ class EtcdBackend:
         updated = [op.key for op in ops if op.kind == "update"] if report_create_revision else []
         payload = _commit_payload(ops, updated)
         for _ in range(_COMMIT_ATTEMPTS):
-            result = _txn_result(self.client._call("/v3/kv/txn", payload))
-            if result.succeeded:
+            reply = self.client._call("/v3/kv/txn", payload)
+            if reply.get("succeeded"):
                 break
             found = self.client.transaction(compare=[], success=[tx.get(op.key, keys_only=True) for op in ops])
             current = [items[0][1].mod_revision if items else None for items in found.responses]
@@ -989,9 +989,13 @@ class EtcdBackend:
                 raise error
         else:
             raise Conflict(ops[0].key, 0)
-        created = {key: found[0][1].create_revision for key, found in zip(updated, result.responses[len(ops):])}
-        return [KeyValue(op.key, op.value, result.revision,
-                         result.revision if op.kind == "create" else created.get(op.key, 0)) for op in ops]
+        revision = int(reply["header"]["revision"])
+        created = {}
+        if updated:
+            created = {key: found[0][1].create_revision
+                       for key, found in zip(updated, _txn_result(reply).responses[len(ops):])}
+        return [KeyValue(op.key, op.value, revision, revision if op.kind == "create" else created.get(op.key, 0))
+                for op in ops]
 
     def watch(self, prefix: str, from_revision: int) -> "EtcdBackendWatch":
         return EtcdBackendWatch(self.client.watch_prefix(prefix, start_revision=from_revision + 1))

@@ -272,16 +272,15 @@ class AllocationBlock:
         """Allocate up to ``count`` addresses from the head of the free list, skipping reserved ordinals."""
         if count < 0:
             raise ValueError("count must be >= 0")
-        chosen: list[int] = []
-        for ordinal in self.unallocated:
-            if len(chosen) == count:
-                break
-            if ordinal not in reserved:
-                chosen.append(ordinal)
+        if reserved:
+            chosen = [o for o in self.unallocated if o not in reserved][:count]
+        else:
+            chosen = list(self.unallocated[:count])
         if not chosen:
             return Assignment(self, ())
+        base = self.cidr.network_address
         return Assignment(self._allocate(chosen, AllocationAttribute.of(handle_id, attrs)),
-                          tuple(self.address_of(o) for o in chosen))
+                          tuple([base + o for o in chosen]))
 
     def assign_address(self, address: IPAddress, handle_id: str | None,
                        attrs: Mapping[str, str] | None = None) -> "AllocationBlock":
