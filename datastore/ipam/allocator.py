@@ -15,7 +15,7 @@ import ipaddress
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, NamedTuple, Sequence
 
 from datastore.backend.base import Backend, KeyValue, Read, WriteOp
 from datastore.errors import AlreadyExists, Conflict, DatastoreError, NotFound
@@ -94,6 +94,16 @@ class AssignRequest:
     pools: tuple[str, ...] = ()        # explicit pool names or CIDRs (CNI ipv4_pools); nodeSelector ignored
     intended_use: str = USE_WORKLOAD
     max_blocks_per_host: int = 0
+
+
+class FirstAllocation(NamedTuple):
+    """What a claim may allocate with the block's creation: ``count`` addresses for ``request``
+    (skipping ``reserved``), its handle as ``handles`` knows it (updated when written)."""
+
+    request: AssignRequest
+    count: int
+    reserved: Sequence[IPNetwork]
+    handles: dict[str, KnownHandle]
 
 
 def _interface(address: IPAddress, prefixlen: int) -> ipaddress.IPv4Interface | ipaddress.IPv6Interface:
@@ -285,12 +295,16 @@ class IPAM:
                 stored, affinities, _ = self._claim_view(request.hostname, version)
             if len(affinities) >= max_blocks:
                 raise BlockLimitError()
-            claimed = self._claim_new_block(pools, request.hostname, reserved, stored)
+            claimed = self._claim_new_block(pools, request.hostname, reserved, stored,
+                                            FirstAllocation(request, request.count - len(assigned), reserved, handles))
             affinities = None
             if claimed is None:
                 pools_exhausted = True
                 break
-            take(claimed, True, fresh=False)
+            cidr, got = claimed
+            assigned.extend((address, cidr.prefixlen) for address in got)
+            if len(assigned) < request.count:
+                take(cidr, True, fresh=False)
         if len(assigned) < request.count and pools_exhausted and not config.strict_affinity:
             for pool in pools:
                 for cidr in self._walk(pool, request.hostname):
@@ -327,23 +341,32 @@ class IPAM:
             yield pool.block_at((start + i) % count)
 
     def _claim_new_block(self, pools: Sequence[PoolInfo], hostname: str, reserved: Sequence[IPNetwork],
-                         stored: Mapping[str, int]) -> IPNetwork | None:
+                         stored: Mapping[str, int], first: "FirstAllocation | None" = None
+                         ) -> tuple[IPNetwork, list[IPAddress]] | None:
         """Claim the first free block CIDR of the host's walk; ``stored`` is a recent listing of the
-        existing blocks (a block created since makes that claim fail and the walk go on)."""
+        existing blocks (a block created since makes that claim fail and the walk go on). Returns the
+        block and the addresses ``first`` got with its creation."""
         existing = set(stored)
         for pool in pools:
             for cidr in self._walk(pool, hostname):
                 key = BlockKey(cidr).path
                 if key in existing or any(cidr.subnet_of(r) for r in reserved if r.version == cidr.version):
                     continue
-                if self.claim_block(cidr, hostname):
-                    return cidr
+                got = self._claim(cidr, hostname, first)
+                if got is not None:
+                    return cidr, got
                 existing.add(key)
         return None
 
     def claim_block(self, cidr: IPNetwork, hostname: str) -> bool:
         """Two-phase claim of ``cidr`` for ``hostname``: the affinity written pending, then the block
         created and the affinity confirmed; False if another host owns the block."""
+        return self._claim(cidr, hostname) is not None
+
+    def _claim(self, cidr: IPNetwork, hostname: str, first: "FirstAllocation | None" = None) -> list[IPAddress] | None:
+        """``claim_block``; with ``first`` the block is created holding that request's first addresses
+        (block, confirmed affinity and handle in one transaction). None if another host owns the block,
+        else the addresses allocated with it (none if the creation raced and the block was claimed bare)."""
         affinity_key = BlockAffinityKey(hostname, cidr).path
         try:
             revision = self.backend.create(affinity_key, HostAffinity(AffinityState.PENDING).to_bytes()).mod_revision
@@ -354,29 +377,57 @@ class IPAM:
                 revision = self.backend.update(affinity_key, HostAffinity(AffinityState.PENDING).to_bytes(),
                                                current.mod_revision).mod_revision
         block = AllocationBlock.new(cidr, f"host:{hostname}", self._clock_ns())
-        key = self._block_names(cidr)[0]
-        confirmed = HostAffinity(AffinityState.CONFIRMED).to_bytes()
-        try:
-            # The block's creation and the affinity's confirmation as one transaction.
-            written = self.backend.commit([WriteOp.create(key, block.to_bytes()),
-                                           WriteOp.update(affinity_key, confirmed, revision)])
-            self._block_cache[key] = (written[0].mod_revision, block)
-        except AlreadyExists:
-            existing = AllocationBlock.from_json(self.backend.get(key).value)
-            if existing.affinity != f"host:{hostname}":
-                self._delete_quietly(affinity_key)
-                return False
-            self._set_affinity(affinity_key, AffinityState.CONFIRMED, revision)
-        except (Conflict, NotFound):
-            # The pending affinity changed since it was written: the block alone, then confirm as stored.
-            self._block_cache[key] = (self.backend.create(key, block.to_bytes()).mod_revision, block)
-            self._set_affinity(affinity_key, AffinityState.CONFIRMED)
+        key, cidr_text = self._block_names(cidr)
+        confirm = WriteOp.update(affinity_key, HostAffinity(AffinityState.CONFIRMED).to_bytes(), revision)
+        got: list[IPAddress] = []
+        if first is not None:
+            got = self._create_with_first(block, key, cidr_text, confirm, first)
+        if not got:
+            try:
+                # The block's creation and the affinity's confirmation as one transaction.
+                self._block_cache[key] = (self.backend.commit([WriteOp.create(key, block.to_bytes()), confirm])[0]
+                                          .mod_revision, block)
+            except AlreadyExists:
+                existing = AllocationBlock.from_json(self.backend.get(key).value)
+                if existing.affinity != f"host:{hostname}":
+                    self._delete_quietly(affinity_key)
+                    return None
+                self._set_affinity(affinity_key, AffinityState.CONFIRMED, revision)
+            except (Conflict, NotFound):
+                # The pending affinity changed since it was written: the block alone, then confirm as stored.
+                self._block_cache[key] = (self.backend.create(key, block.to_bytes()).mod_revision, block)
+                self._set_affinity(affinity_key, AffinityState.CONFIRMED)
         cached = self._affinity_cache.get((hostname, cidr.version))
         if cached is not None and cidr not in cached:
             # As the next listing would return it: in key order (an etcd range is sorted by key).
             self._affinity_cache[(hostname, cidr.version)] = tuple(sorted(
                 cached + (cidr,), key=lambda net: BlockAffinityKey(hostname, net).path))
-        return True
+        return got
+
+    def _create_with_first(self, block: AllocationBlock, key: str, cidr_text: str, confirm: WriteOp,
+                           first: "FirstAllocation") -> list[IPAddress]:
+        """Create ``block`` already holding ``first``'s addresses, with ``confirm`` and the handle's write,
+        in one transaction; [] (nothing written) when nothing could be assigned or a compare failed."""
+        request = first.request
+        assignment = block.assign(first.count, request.handle_id, request.attrs,
+                                  _reserved_ordinals(block, first.reserved))
+        if not assignment.addresses:
+            return []
+        written = assignment.block.for_write()
+        ops = [WriteOp.create(key, written.to_bytes()), confirm]
+        new = None
+        if request.handle_id is not None:
+            handle_op, new = _handle_write(request.handle_id, first.handles.get(request.handle_id), cidr_text,
+                                           len(assignment.addresses))
+            ops.append(handle_op)
+        try:
+            kvs = self.backend.commit(ops)
+        except (AlreadyExists, Conflict, NotFound):
+            return []  # raced: claimed bare next, and the allocation goes the usual way
+        self._block_cache[key] = (kvs[0].mod_revision, written)
+        if new is not None:
+            first.handles[request.handle_id] = (kvs[2].mod_revision, new)
+        return list(assignment.addresses)
 
     def _set_affinity(self, key: str, state: AffinityState, revision: int | None = None) -> None:
         """Write the affinity's state (first at ``revision`` when this process just wrote it)."""

@@ -137,9 +137,9 @@ def test_a_full_host_checks_its_blocks_by_revision_and_claims_without_rereading_
     [got] = ipam.auto_assign(req("next"), 4)
     assert got.network != first[0].network
     # one snapshot read (keys-only block listing, affinity listing, IPAM config), the pending affinity,
-    # the block created with the affinity confirmed, then the allocation: the full block is not read
-    # again and the new one not read back
-    assert counting.calls == ["read", "create", ("commit", ("create", "update")), ("commit", ("update", "create"))]
+    # then the block created holding the allocation, the affinity confirmed and the handle created, in
+    # one txn: the full block is not read again and the new one not read back
+    assert counting.calls == ["read", "create", ("commit", ("create", "update", "create"))]
     counting.calls.clear()
     [after] = ipam.auto_assign(req("after"), 4)
     assert after.network == got.network
@@ -211,3 +211,39 @@ def test_claim_whose_pending_affinity_changed_creates_the_block_then_confirms_as
     affinity = json.loads(backend.get(BlockAffinityKey("node-a", CLAIMED).path).value)
     assert affinity == {"state": "confirmed", "deleted": False}
     assert AllocationBlock.from_json(backend.get(BlockKey(CLAIMED).path).value).affinity == "host:node-a"
+
+
+def test_a_claimed_block_is_created_holding_the_first_allocation_as_an_allocation_would_leave_it(backend):
+    ipam = IPAM(backend, lambda: [POOL], clock_ns=lambda: 500)
+    [got] = ipam.auto_assign(req("first"), 4)
+    stored = backend.get(BlockKey(got.network).path)
+    block = AllocationBlock.from_json(stored.value)
+    expected = AllocationBlock.new(got.network, "host:node-a", 500).assign(1, "first", {"node": "node-a"}).block.for_write()
+    assert block == expected and stored.value == expected.to_bytes()
+    assert block.sequence_number == 501 and block.sequence_of(block.ordinal_of(got.ip)) == 500
+    handle = backend.get(HandleKey("first").path)
+    affinity = backend.get(BlockAffinityKey("node-a", got.network).path)
+    assert handle.mod_revision == affinity.mod_revision == stored.mod_revision
+    assert json.loads(handle.value) == {"block": {str(got.network): 1}, "deleted": False}
+    assert json.loads(affinity.value)["state"] == "confirmed"
+
+
+def test_a_claim_whose_first_allocation_loses_its_handle_race_claims_bare_and_allocates_after(backend):
+    """The handle appears between the claim's read and its write: nothing of that txn is written, the
+    block is claimed empty and the allocation then updates the handle found."""
+
+    class HandleRacer(Counting):
+        def commit(self, ops):
+            if len(ops) == 3 and not self.inner.list(HandleKey("pod").path)[0]:
+                self.inner.create(HandleKey("pod").path, b'{"block":{},"deleted":false}')
+            self.calls.append(("commit", tuple(op.kind for op in ops)))
+            return self.inner.commit(ops)
+
+    racer = HandleRacer(backend)
+    [got] = IPAM(racer, lambda: [POOL]).auto_assign(req("pod"), 4)
+    assert racer.calls == ["list", "read", "create", ("commit", ("create", "update", "create")),
+                           ("commit", ("create", "update")), ("commit", ("update", "create")), "get",
+                           ("commit", ("update", "update"))]
+    assert json.loads(backend.get(HandleKey("pod").path).value) == {"block": {str(got.network): 1}, "deleted": False}
+    block = AllocationBlock.from_json(backend.get(BlockKey(got.network).path).value)
+    assert block.in_use == 1 and block.attribute_of(got.ip).handle_id == "pod"
