@@ -212,7 +212,8 @@ class IPAM:
         prefix = block_affinity_prefix(hostname, version)
         (keys, affinities, config), _ = self.backend.read(
             [Read.list_keys(block_prefix(version)), Read.list(prefix), Read.get(IPAMConfigKey().path)])
-        return dict(keys), _affinities(prefix, affinities), IPAMConfig() if config is None else IPAMConfig.from_json(config.value)
+        return (dict(keys), _affinities(prefix, affinities),
+                IPAMConfig() if config is None else IPAMConfig.from_json(config.value))
 
     def block_of(self, address: IPAddress) -> tuple[KeyValue, AllocationBlock] | None:
         """The block containing ``address``, if one exists."""

@@ -218,7 +218,8 @@ def test_a_claimed_block_is_created_holding_the_first_allocation_as_an_allocatio
     [got] = ipam.auto_assign(req("first"), 4)
     stored = backend.get(BlockKey(got.network).path)
     block = AllocationBlock.from_json(stored.value)
-    expected = AllocationBlock.new(got.network, "host:node-a", 500).assign(1, "first", {"node": "node-a"}).block.for_write()
+    expected = AllocationBlock.new(got.network, "host:node-a", 500).assign(1, "first", {"node": "node-a"}).block
+    expected = expected.for_write()
     assert block == expected and stored.value == expected.to_bytes()
     assert block.sequence_number == 501 and block.sequence_of(block.ordinal_of(got.ip)) == 500
     handle = backend.get(HandleKey("first").path)
