@@ -25,8 +25,6 @@ are generated with ``exec``), a NamedTuple a seventh of that, and this module is
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import codecs
 import json
 import os
@@ -34,6 +32,8 @@ import socket
 import threading
 import urllib.parse
 from typing import Any, Iterator, NamedTuple, Sequence
+
+from pybase64 import b64decode, b64encode
 
 from datastore.backend import WatchCompacted
 from datastore.backend.base import EventType, KeyValue, Read, WatchEvent, WriteOp, check_distinct_keys, first_failure
@@ -65,11 +65,11 @@ class EtcdError(DatastoreError):
 def _b64(data: bytes | str) -> str:
     if isinstance(data, str):
         data = data.encode()
-    return binascii.b2a_base64(data, newline=False).decode("ascii")
+    return b64encode(data).decode("ascii")
 
 
 def _unb64(text: str | None) -> bytes:
-    return base64.b64decode(text) if text else b""
+    return b64decode(text) if text else b""
 
 
 def prefix_range_end(prefix: bytes | str) -> bytes:
@@ -234,26 +234,26 @@ def _txn_result(reply: dict[str, Any]) -> TxnResult:
 
 
 def _commit_payload(ops: Sequence[WriteOp], read_back: Sequence[str]) -> bytes:
-    """The ``/v3/kv/txn`` body of a commit as JSON text: per op its compare (create: create_revision
-    == 0; update/delete at a revision: mod_revision ==; delete at any revision: create_revision > 0)
-    and its put or delete, then a keys_only read of each key in ``read_back``. Built as text because
-    every string in it is base64 (nothing to escape): an allocation's block value is several KB."""
+    """The ``/v3/kv/txn`` body of a commit: per op its compare (create: create_revision == 0;
+    update/delete at a revision: mod_revision ==; delete at any revision: create_revision > 0) and its
+    put or delete, then a keys_only read of each key in ``read_back``. Built as bytes because every
+    string in it is base64 (nothing to escape): an allocation's block value is several KB."""
     compare, success = [], []
     for op in ops:
-        key = _b64(op.key)
+        key = b64encode(op.key.encode())
         if op.kind == "create":
-            compare.append(f'{{"key":"{key}","target":"CREATE","result":"EQUAL","create_revision":"0"}}')
+            compare.append(b'{"key":"%s","target":"CREATE","result":"EQUAL","create_revision":"0"}' % key)
         elif op.revision is not None:
-            compare.append(f'{{"key":"{key}","target":"MOD","result":"EQUAL","mod_revision":"{int(op.revision)}"}}')
+            compare.append(b'{"key":"%s","target":"MOD","result":"EQUAL","mod_revision":"%d"}' % (key, int(op.revision)))
         else:
-            compare.append(f'{{"key":"{key}","target":"CREATE","result":"GREATER","create_revision":"0"}}')
+            compare.append(b'{"key":"%s","target":"CREATE","result":"GREATER","create_revision":"0"}' % key)
         if op.kind == "delete":
-            success.append(f'{{"request_delete_range":{{"key":"{key}"}}}}')
+            success.append(b'{"request_delete_range":{"key":"%s"}}' % key)
         else:
-            success.append(f'{{"request_put":{{"key":"{key}","value":"{_b64(op.value)}"}}}}')
+            success.append(b'{"request_put":{"key":"%s","value":"%s"}}' % (key, b64encode(op.value)))
     for key in read_back:
-        success.append(f'{{"request_range":{{"key":"{_b64(key)}","keys_only":true}}}}')
-    return f'{{"compare":[{",".join(compare)}],"success":[{",".join(success)}]}}'.encode()
+        success.append(b'{"request_range":{"key":"%s","keys_only":true}}' % b64encode(key.encode()))
+    return b'{"compare":[%s],"success":[%s]}' % (b",".join(compare), b",".join(success))
 
 
 def _txn_response(item: dict[str, Any]) -> Any:
