@@ -76,7 +76,9 @@ class WriteOp:
 
 @dataclass(frozen=True, slots=True)
 class Read:
-    """One read of a ``Backend.read`` snapshot: build with ``Read.get`` / ``.list`` / ``.list_keys``."""
+    """One read of a ``Backend.read`` snapshot: build with ``Read.get`` / ``.list`` / ``.list_keys``.
+    A list is answered in one piece (``Backend.list`` pages through etcd): meant for bounded prefixes
+    such as one host's affinities or the block keys."""
 
     kind: str
     key: str

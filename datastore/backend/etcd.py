@@ -244,7 +244,8 @@ def _commit_payload(ops: Sequence[WriteOp], read_back: Sequence[str]) -> bytes:
         if op.kind == "create":
             compare.append(b'{"key":"%s","target":"CREATE","result":"EQUAL","create_revision":"0"}' % key)
         elif op.revision is not None:
-            compare.append(b'{"key":"%s","target":"MOD","result":"EQUAL","mod_revision":"%d"}' % (key, int(op.revision)))
+            compare.append(b'{"key":"%s","target":"MOD","result":"EQUAL","mod_revision":"%d"}'
+                           % (key, int(op.revision)))
         else:
             compare.append(b'{"key":"%s","target":"CREATE","result":"GREATER","create_revision":"0"}' % key)
         if op.kind == "delete":
