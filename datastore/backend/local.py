@@ -17,6 +17,7 @@ import functools
 import os
 import sqlite3
 import threading
+import time
 from typing import Callable, Iterator, Sequence, TypeVar
 
 from datastore.backend.base import EventType, KeyValue, Read, WatchEvent, WriteOp, check_distinct_keys, first_failure
@@ -84,6 +85,20 @@ def _prefix_clause(prefix: str) -> tuple[str, tuple[str, ...]]:
     return "key >= ? AND key < ?", (prefix, end)
 
 
+def _switch_to_wal(db: sqlite3.Connection, deadline: float) -> None:
+    """``PRAGMA journal_mode=WAL``, retried until ``deadline``: switching a new file takes an exclusive
+    lock, and sqlite answers "database is locked" at once (without its busy wait) while another
+    connection opening the same file holds it."""
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.005)
+
+
 class LocalBackend:
     """datastore.backend.base.Backend on sqlite (a file path, or ``:memory:``)."""
 
@@ -101,7 +116,7 @@ class LocalBackend:
         try:
             self._db = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
             if path != MEMORY:
-                self._db.execute("PRAGMA journal_mode=WAL")
+                _switch_to_wal(self._db, time.monotonic() + busy_timeout)
                 self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
             self._migrate()

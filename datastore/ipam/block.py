@@ -27,6 +27,7 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 _ENCODE = json.JSONEncoder(separators=(",", ":")).encode
+_ENCODE_TEXT = json.encoder.encode_basestring_ascii
 
 
 class BlockError(ValueError):
@@ -42,7 +43,8 @@ class AllocationAttribute:
 
     @classmethod
     def of(cls, handle_id: str | None, secondary: Mapping[str, str] | None = None) -> "AllocationAttribute":
-        return cls(handle_id, tuple(sorted((secondary or {}).items())))
+        items = tuple(secondary.items()) if secondary else ()
+        return cls(handle_id, tuple(sorted(items)) if len(items) > 1 else items)
 
     @property
     def attrs(self) -> dict[str, str]:
@@ -59,7 +61,8 @@ class AllocationAttribute:
 def _attribute_json(attribute: AllocationAttribute) -> str:
     """``attribute.to_json()`` as compact JSON (every allocation's handle is new: nothing to memoise
     but the secondary attributes, which a node's workloads share)."""
-    return f'{{"handle_id":{_ENCODE(attribute.handle_id)},"secondary":{_secondary_json(attribute.secondary)}}}'
+    handle_id = "null" if attribute.handle_id is None else _ENCODE_TEXT(attribute.handle_id)
+    return f'{{"handle_id":{handle_id},"secondary":{_secondary_json(attribute.secondary)}}}'
 
 
 @functools.lru_cache(maxsize=1024)
@@ -339,14 +342,14 @@ class AllocationBlock:
 
     def _attribute_index(self, attribute: AllocationAttribute) -> int:
         """The index of an equal attribute already in the block, else the next free index."""
-        handle_ids = self._handle_ids
-        start = 0
-        while attribute.handle_id in handle_ids[start:]:
-            start = handle_ids.index(attribute.handle_id, start)
-            if self.attributes[start] == attribute:
-                return start
-            start += 1
-        return len(self.attributes)
+        handle_ids, at = self._handle_ids, -1
+        while True:
+            try:
+                at = handle_ids.index(attribute.handle_id, at + 1)
+            except ValueError:
+                return len(self.attributes)
+            if self.attributes[at] == attribute:
+                return at
 
     def release(
         self,

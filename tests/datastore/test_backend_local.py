@@ -194,3 +194,32 @@ def test_opens_a_file_with_the_older_one_change_per_revision_log(tmp_path):
         assert "changes" not in tables
     finally:
         store.close()
+
+
+def _open_and_create(path, index, start, results):
+    start.wait()
+    try:
+        backend = LocalBackend(path)
+        backend.create(f"/calico/opened/{index}", b"x")
+        backend.close()
+        results.put(None)
+    except Exception as exc:  # reported to the test, which names it
+        results.put(repr(exc))
+
+
+def test_processes_opening_a_new_file_at_the_same_moment_all_get_it(tmp_path):
+    """Switching a new file to WAL takes an exclusive lock that sqlite refuses at once (no busy wait)
+    while another connection holds the file: every opener still gets the datastore."""
+    ctx = multiprocessing.get_context("fork")
+    for round_no in range(20):
+        path = str(tmp_path / f"fresh-{round_no}.db")
+        start, results = ctx.Event(), ctx.Queue()
+        procs = [ctx.Process(target=_open_and_create, args=(path, i, start, results)) for i in range(8)]
+        for proc in procs:
+            proc.start()
+        start.set()
+        errors = [results.get(timeout=60) for _ in procs]
+        for proc in procs:
+            proc.join(30)
+        assert errors == [None] * 8, f"round {round_no}: {[e for e in errors if e]}"
+        assert len(LocalBackend(path).list("/calico/opened/")[0]) == 8
