@@ -222,4 +222,6 @@ def test_processes_opening_a_new_file_at_the_same_moment_all_get_it(tmp_path):
         for proc in procs:
             proc.join(30)
         assert errors == [None] * 8, f"round {round_no}: {[e for e in errors if e]}"
-        assert len(LocalBackend(path).list("/calico/opened/")[0]) == 8
+        backend = LocalBackend(path)
+        assert len(backend.list("/calico/opened/")[0]) == 8
+        backend.close()
