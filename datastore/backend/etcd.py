@@ -206,6 +206,15 @@ class Transactions:
         return TxnOp("request_range", body)
 
     @staticmethod
+    def get_prefix(prefix: bytes | str, keys_only: bool = False) -> TxnOp:
+        """Every key under ``prefix``, in one piece (a range inside a txn is not paged)."""
+        body: dict[str, Any] = {"key": _b64(_key_bytes(prefix) or b"\0"),
+                                "range_end": _b64(prefix_range_end(prefix))}
+        if keys_only:
+            body["keys_only"] = True
+        return TxnOp("request_range", body)
+
+    @staticmethod
     def delete(key: bytes | str, prev_kv: bool = False) -> TxnOp:
         body: dict[str, Any] = {"key": _b64(key)}
         if prev_kv:
@@ -886,6 +895,10 @@ def _to_kv(value: bytes, meta: KVMetadata) -> KeyValue:
     return KeyValue(meta.key.decode(), value, meta.mod_revision, meta.create_revision)
 
 
+def _key_revisions(items: list[tuple[bytes, KVMetadata]]) -> list[tuple[str, int]]:
+    return [(meta.key.decode(), meta.mod_revision) for _, meta in items]
+
+
 class EtcdBackend:
     """datastore.backend.base.Backend over a real etcd; every conditional write is one txn."""
 
@@ -905,18 +918,13 @@ class EtcdBackend:
 
     def list_keys(self, prefix: str) -> tuple[list[tuple[str, int]], int]:
         items, revision = self.client.get_prefix_with_revision(prefix, self.page_size, keys_only=True)
-        return [(meta.key.decode(), meta.mod_revision) for _, meta in items], revision
+        return _key_revisions(items), revision
 
     def read(self, reads: Sequence[Read]) -> tuple[list, int]:
         """One read-only txn of ranges (no compare): etcd serves it as one linearizable read."""
-        ranges = []
-        for read in reads:
-            body: dict[str, Any] = {"key": _b64(read.key)}
-            if read.kind != "get":
-                body["range_end"] = _b64(prefix_range_end(read.key))
-            if read.kind == "list_keys":
-                body["keys_only"] = True
-            ranges.append(TxnOp("request_range", body))
+        tx = self.client.transactions
+        ranges = [tx.get(read.key) if read.kind == "get"
+                  else tx.get_prefix(read.key, keys_only=read.kind == "list_keys") for read in reads]
         result = self.client.transaction(compare=[], success=ranges)
         results: list = []
         for read, items in zip(reads, result.responses):
@@ -925,7 +933,7 @@ class EtcdBackend:
             elif read.kind == "list":
                 results.append([_to_kv(value, meta) for value, meta in items])
             else:
-                results.append([(meta.key.decode(), meta.mod_revision) for _, meta in items])
+                results.append(_key_revisions(items))
         return results, result.revision
 
     def create(self, key: str, value: bytes) -> KeyValue:

@@ -147,52 +147,43 @@ class LocalBackend:
     @_sqlite_errors
     def get(self, key: str) -> KeyValue:
         with self._lock:
-            row = self._db.execute(
-                "SELECT key, value, mod_revision, create_revision FROM kv WHERE key = ?", (key,)
-            ).fetchone()
-        if row is None:
+            kv = self._select(key)
+        if kv is None:
             raise NotFound(key)
-        return KeyValue(row[0], bytes(row[1]), row[2], row[3])
+        return kv
 
     @_sqlite_errors
     def list(self, prefix: str) -> tuple[list[KeyValue], int]:
-        where, params = _prefix_clause(prefix)
         with self._lock, self._snapshot():
-            rows = self._db.execute(
-                f"SELECT key, value, mod_revision, create_revision FROM kv WHERE {where} ORDER BY key", params
-            ).fetchall()
-            revision = self._revision()
-        return [KeyValue(r[0], bytes(r[1]), r[2], r[3]) for r in rows], revision
+            return self._select_prefix(prefix), self._revision()
 
     @_sqlite_errors
     def list_keys(self, prefix: str) -> tuple[list[tuple[str, int]], int]:
-        where, params = _prefix_clause(prefix)
         with self._lock, self._snapshot():
-            rows = self._db.execute(f"SELECT key, mod_revision FROM kv WHERE {where} ORDER BY key", params).fetchall()
-            revision = self._revision()
-        return [(r[0], r[1]) for r in rows], revision
+            return self._select_prefix_keys(prefix), self._revision()
 
     @_sqlite_errors
     def read(self, reads: Sequence[Read]) -> tuple[list, int]:
-        results: list = []
+        select = {"get": self._select, "list": self._select_prefix, "list_keys": self._select_prefix_keys}
         with self._lock, self._snapshot():
-            for read in reads:
-                if read.kind == "get":
-                    row = self._db.execute("SELECT key, value, mod_revision, create_revision FROM kv WHERE key = ?",
-                                           (read.key,)).fetchone()
-                    results.append(None if row is None else KeyValue(row[0], bytes(row[1]), row[2], row[3]))
-                    continue
-                where, params = _prefix_clause(read.key)
-                if read.kind == "list":
-                    rows = self._db.execute(f"SELECT key, value, mod_revision, create_revision FROM kv WHERE {where} "
-                                            "ORDER BY key", params).fetchall()
-                    results.append([KeyValue(r[0], bytes(r[1]), r[2], r[3]) for r in rows])
-                else:
-                    rows = self._db.execute(f"SELECT key, mod_revision FROM kv WHERE {where} ORDER BY key",
-                                            params).fetchall()
-                    results.append([(r[0], r[1]) for r in rows])
-            revision = self._revision()
-        return results, revision
+            return [select[read.kind](read.key) for read in reads], self._revision()
+
+    def _select(self, key: str) -> KeyValue | None:
+        row = self._db.execute("SELECT key, value, mod_revision, create_revision FROM kv WHERE key = ?",
+                               (key,)).fetchone()
+        return None if row is None else KeyValue(row[0], bytes(row[1]), row[2], row[3])
+
+    def _select_prefix(self, prefix: str) -> list[KeyValue]:
+        where, params = _prefix_clause(prefix)
+        rows = self._db.execute(
+            f"SELECT key, value, mod_revision, create_revision FROM kv WHERE {where} ORDER BY key", params
+        ).fetchall()
+        return [KeyValue(r[0], bytes(r[1]), r[2], r[3]) for r in rows]
+
+    def _select_prefix_keys(self, prefix: str) -> list[tuple[str, int]]:
+        where, params = _prefix_clause(prefix)
+        rows = self._db.execute(f"SELECT key, mod_revision FROM kv WHERE {where} ORDER BY key", params).fetchall()
+        return [(r[0], r[1]) for r in rows]
 
     @_sqlite_errors
     def current_revision(self) -> int:

@@ -22,12 +22,12 @@ import json
 from dataclasses import dataclass, field, fields
 from typing import Iterable, Mapping
 
+from datastore.ipam.records import ENCODE_JSON as _ENCODE, ENCODE_TEXT as _ENCODE_TEXT
+
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
-_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
-_ENCODE_TEXT = json.encoder.encode_basestring_ascii
 
 
 class BlockError(ValueError):

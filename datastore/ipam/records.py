@@ -20,12 +20,12 @@ def _load(raw: bytes | str | Mapping) -> Mapping:
     return raw
 
 
-_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
-_ENCODE_TEXT = json.encoder.encode_basestring_ascii
+ENCODE_JSON = json.JSONEncoder(separators=(",", ":")).encode  # compact, as Go's json.Marshal
+ENCODE_TEXT = json.encoder.encode_basestring_ascii  # one JSON string
 
 
 def _dump(data: Mapping) -> bytes:
-    return _ENCODE(data).encode()
+    return ENCODE_JSON(data).encode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +43,7 @@ class AllocationHandle:
 
     def to_bytes(self) -> bytes:
         """``{"block":{...},"deleted":false}`` as Go marshals it (map keys sorted, as ``blocks`` is)."""
-        counts = ",".join([f"{_ENCODE_TEXT(cidr)}:{count}" for cidr, count in self.blocks])
+        counts = ",".join([f"{ENCODE_TEXT(cidr)}:{count}" for cidr, count in self.blocks])
         return f'{{"block":{{{counts}}},"deleted":{"true" if self.deleted else "false"}}}'.encode()
 
     @property
